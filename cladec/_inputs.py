@@ -1,0 +1,79 @@
+"""Checks on what users pass in: images, labels, alphas. Errors say what came and what is accepted."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["as_images", "as_labels", "check_alpha"]
+
+
+def as_images(x, image_shape=(28, 28, 1), *, name: str = "x") -> np.ndarray:
+    """Return ``x`` as float32 ``(N, H, W, C)`` in [0, 1].
+
+    Accepted: uint8 ``(N, H, W)`` or ``(N, H, W, C)`` (divided by 255), or a
+    float array of the same shapes with values in [0, 1]. A missing channel
+    axis is added when ``C == 1``.
+    """
+    height, width, channels = (int(s) for s in image_shape)
+    expected = (
+        f"uint8 (N, {height}, {width}{', ' + str(channels) if channels != 1 else ''}) or float "
+        f"(N, {height}, {width}, {channels}) in [0, 1]"
+    )
+    arr = np.asarray(x)
+    if arr.ndim == 3 and channels == 1:
+        arr = arr[..., np.newaxis]
+    if arr.ndim != 4 or arr.shape[1:] != (height, width, channels):
+        raise ValueError(f"{name} must be images of shape {expected}; got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} holds no images (shape {arr.shape}); expected {expected}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / np.float32(255.0)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"{name} must be {expected}; got dtype {arr.dtype}")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values; expected {expected}")
+    low, high = float(arr.min()), float(arr.max())
+    if low < 0.0 or high > 1.0:
+        hint = " (did you forget to divide uint8 pixels by 255?)" if high > 1.0 else ""
+        raise ValueError(
+            f"{name} must hold values in [0, 1]; got values in [{low:g}, {high:g}]{hint}"
+        )
+    return arr
+
+
+def as_labels(y, n: int, num_classes: int, *, name: str = "y") -> np.ndarray:
+    """Return integer class labels ``(n,)`` as int64, checking length and range."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == num_classes and arr.shape[0] == n:
+        arr = arr.argmax(axis=1)  # one-hot rows
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be integer class labels of shape ({n},); got shape {arr.shape}"
+        )
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} labels but there are {n} images")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"{name} must hold integer class labels; got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
+        raise ValueError(
+            f"{name} must hold class labels in 0..{num_classes - 1}; got values in "
+            f"[{arr.min()}, {arr.max()}]"
+        )
+    return arr.astype(np.int64)
+
+
+def check_alpha(alpha) -> float:
+    """Return ``alpha`` as a float in [0, 1], or raise a ValueError that names it."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}")
+    value = float(alpha)
+    if not 0.0 <= value <= 1.0:
+        hint = f" (did you mean {value / 100:g}? alphas are fractions, not percent)" if 1 < value <= 100 else ""
+        raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}{hint}")
+    return value

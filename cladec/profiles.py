@@ -1,0 +1,89 @@
+"""Run profiles: how much data and how many epochs each kind of training gets.
+
+``full`` trains to reference quality (see the results page for what it
+reaches); ``quick`` trains on small slices for a few epochs, for CI and a first
+look. Pick one with ``CLADEC_PROFILE`` or by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import profile_name
+
+__all__ = ["Profile", "PROFILES", "get_profile"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Training budget of a run.
+
+    Attributes
+    ----------
+    name : str
+        ``"full"`` or ``"quick"``.
+    n_train, n_test : int or None
+        Number of training / test images used (the first ones); ``None``: all.
+    classifier_epochs : dict
+        Epochs per ``(classifier kind, dataset name)``; key ``"default"`` otherwise.
+    classifier_batch_size : int
+    decoder_epochs, decoder_batch_size : int
+        For ClaDec decoders and reference autoencoders.
+    eval_epochs : int
+        Epochs of the fresh classifier trained on reconstructions (evaluation accuracy).
+    recalibrate_batchnorm : bool
+        Re-estimate BatchNorm statistics after a short training
+        (:func:`cladec.training.recalibrate_batchnorm`); the reference run does not.
+    """
+
+    name: str
+    n_train: int | None
+    n_test: int | None
+    classifier_epochs: dict = field(default_factory=dict)
+    classifier_batch_size: int = 32
+    decoder_epochs: int = 10
+    decoder_batch_size: int = 32
+    eval_epochs: int = 10
+    recalibrate_batchnorm: bool = False
+
+    def epochs_for(self, kind: str, dataset: str) -> int:
+        """Classifier epochs for a classifier kind trained on a dataset."""
+        table = self.classifier_epochs
+        return int(table.get(f"{kind}/{dataset}", table.get("default", 10)))
+
+    def describe(self) -> str:
+        """One line for logs: the profile and its data sizes."""
+        sizes = "all data" if self.n_train is None else f"{self.n_train} train / {self.n_test} test images"
+        return f"profile {self.name!r} ({sizes})"
+
+
+PROFILES = {
+    "full": Profile(
+        name="full",
+        n_train=None,
+        n_test=None,
+        classifier_epochs={"perfect/mnist": 4, "perfect/fashion_mnist": 8, "diff/mnist": 10, "default": 8},
+        classifier_batch_size=32,
+        decoder_epochs=4,
+        decoder_batch_size=64,
+        eval_epochs=3,
+    ),
+    "quick": Profile(
+        name="quick",
+        n_train=3000,
+        n_test=1000,
+        classifier_epochs={"default": 2},
+        classifier_batch_size=64,
+        decoder_epochs=2,
+        decoder_batch_size=64,
+        eval_epochs=1,
+        recalibrate_batchnorm=True,
+    ),
+}
+
+
+def get_profile(name: str | Profile | None = None) -> Profile:
+    """Return the :class:`Profile` named ``name`` (default: ``CLADEC_PROFILE``, else ``full``)."""
+    if isinstance(name, Profile):
+        return name
+    return PROFILES[profile_name(name)]
