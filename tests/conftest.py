@@ -1,0 +1,61 @@
+"""Shared fixtures: one cache folder per test run, small slices of the real data.
+
+``CLADEC_HOME`` points at a fresh temporary folder for the whole run (or at
+``CLADEC_TEST_HOME`` when set, to share a cache between runs), so tests never
+touch the user's cache.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["CLADEC_HOME"] = os.environ.get("CLADEC_TEST_HOME") or tempfile.mkdtemp(prefix="cladec-test-home-")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    import cladec
+
+    return cladec.load_dataset("mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_small(mnist):
+    """1000 training and 300 test images of the real MNIST, as the library expects them."""
+    return mnist.subset(1000, 300)
+
+
+@pytest.fixture(scope="session")
+def perfect_classifier(mnist_small):
+    """The perfect classifier after one short epoch on 1000 real digits (enough to be non-trivial)."""
+    import cladec
+    from cladec.training import fit_classifier, recalibrate_batchnorm, seed_everything
+
+    seed_everything(0)
+    model = cladec.build_classifier("perfect")
+    x = mnist_small.x_train[..., None].astype(np.float32) / 255
+    fit_classifier(model, x, mnist_small.y_train, epochs=1, batch_size=64, log=None)
+    recalibrate_batchnorm(model, x)
+    return model
+
+
+@pytest.fixture(scope="session")
+def diff_classifier(mnist_small):
+    import cladec
+    from cladec.training import fit_classifier, recalibrate_batchnorm, seed_everything
+
+    seed_everything(0)
+    model = cladec.build_classifier("diff")
+    x = mnist_small.x_train[..., None].astype(np.float32) / 255
+    fit_classifier(model, x, mnist_small.y_train, epochs=2, batch_size=64, log=None)
+    recalibrate_batchnorm(model, x)
+    return model
