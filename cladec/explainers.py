@@ -143,8 +143,8 @@ class _LayerExplainer:
         self._units_request, self._top_k = units, top_k
         # Fractions and index lists are checked now; top-k waits for data.
         self.unit_indices = None if top_k is not None else resolve_units(units, None, self.code_size)
-        if top_k is not None:
-            resolve_units(None, top_k, self.code_size, np.zeros((1, self.code_size)))
+        if top_k is not None:  # check the request now; the units are picked in fit()
+            resolve_units(units, top_k, self.code_size, np.zeros((1, self.code_size)))
         self._custom_decoder = decoder
         self.decoder: keras.Model | None = None
         self.history: dict = {}

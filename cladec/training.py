@@ -306,9 +306,10 @@ def profile_data(dataset, profile=None):
     from .profiles import get_profile
 
     profile = get_profile(profile)
-    if profile.n_train is None:
+    n_train, n_test = len(dataset.y_train), len(dataset.y_test)
+    if profile.n_train is None or (profile.n_train >= n_train and profile.n_test >= n_test):
         return dataset
-    return dataset.subset(profile.n_train, profile.n_test)
+    return dataset.subset(min(profile.n_train, n_train), min(profile.n_test, n_test))
 
 
 def train_classifier(

@@ -1,0 +1,685 @@
+"""Figures of ClaDec explanations: reconstruction grids, difference maps, alpha curves.
+
+Every function receives arrays (or result rows), draws one matplotlib figure
+and returns it; none trains a model or calls ``plt.show()``. Figures are made
+with :func:`matplotlib.pyplot.figure`, so Sphinx-Gallery and notebooks pick
+them up; close them with ``plt.close(fig)`` when drawing many.
+
+Images are accepted as uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` /
+``(N, 28, 28)`` in [0, 1] and are shown in grey, black 0 to white 1.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "alpha_curves",
+    "class_filtered_grid",
+    "difference_maps",
+    "first_correct_per_class",
+    "reconstruction_grid",
+    "select_examples",
+    "subset_grid",
+    "subset_label",
+]
+
+_CELL = 1.05  # inches per image column / row
+_LABEL_WIDTH = 1.35  # inches for the row labels on the left
+_WRONG_COLOUR = "#b2182b"
+_TITLE_SIZE = 8.5
+_LABEL_SIZE = 9
+_GREY = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _display(images, name: str, *, signed: bool = False) -> np.ndarray:
+    """Images as float ``(N, H, W)`` for imshow."""
+    arr = np.asarray(images)
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    if arr.ndim != 3:
+        raise ValueError(
+            f"{name} must be grey images, uint8 (N, H, W) or float (N, H, W, 1); "
+            f"got shape {arr.shape}"
+        )
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / np.float32(255.0)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{name} must hold numbers; got dtype {arr.dtype}")
+    return arr.astype(np.float32, copy=False)
+
+
+def _class_name(label, class_names) -> str:
+    label = int(label)
+    if class_names is not None and 0 <= label < len(class_names):
+        return str(class_names[label])
+    return str(label)
+
+
+def _column_title(true, pred, class_names) -> tuple[str, bool]:
+    """``("true" or "true - predicted", wrong)``; long pairs break after the dash."""
+    true_name = _class_name(true, class_names)
+    if pred is None or int(pred) == int(true):
+        return true_name, False
+    pred_name = _class_name(pred, class_names)
+    text = f"{true_name} - {pred_name}"
+    if len(text) > 15:
+        text = f"{true_name} -\n{pred_name}"
+    return text, True
+
+
+def _row_label(key) -> str:
+    if isinstance(key, (float, np.floating)) and not isinstance(key, bool):
+        return f"alpha = {float(key):g}"
+    return str(key)
+
+
+def _wrap(label: str, width: int = 13) -> str:
+    return "\n".join(
+        "\n".join(textwrap.wrap(part, width, break_long_words=False)) or part
+        for part in str(label).split("\n")
+    )
+
+
+def _bare(ax) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _labels_array(values, n: int, name: str) -> np.ndarray | None:
+    if values is None:
+        return None
+    arr = np.asarray(values)
+    if arr.ndim == 2:
+        arr = arr.argmax(axis=1)
+    if arr.shape != (n,):
+        raise ValueError(
+            f"{name} must hold one class label per image, shape ({n},); got shape {arr.shape}"
+        )
+    return arr.astype(np.int64)
+
+
+def _new_grid(n_rows: int, n_cols: int, *, extra_height: float = 0.0, title=None):
+    width = _LABEL_WIDTH + _CELL * n_cols
+    height = _CELL * n_rows + 0.35 + (0.35 if title else 0.0) + extra_height
+    fig = plt.figure(figsize=(width, height), layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.02, hspace=0.02)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig, axes
+
+
+def _draw_rows(axes, images_by_row, labels, styles, y_true, y_pred, class_names):
+    """Fill a grid of axes, one row per image set, with imshow keywords per row."""
+    for r, (label, images, style) in enumerate(zip(labels, images_by_row, styles, strict=True)):
+        for c in range(axes.shape[1]):
+            ax = axes[r, c]
+            ax.imshow(images[c], interpolation="nearest", **style)
+            _bare(ax)
+            if c == 0:
+                ax.set_ylabel(
+                    _wrap(label), rotation=0, ha="right", va="center", fontsize=_LABEL_SIZE,
+                    labelpad=6,
+                )
+            if r == 0 and y_true is not None:
+                pred = None if y_pred is None else y_pred[c]
+                text, wrong = _column_title(y_true[c], pred, class_names)
+                colour = _WRONG_COLOUR if wrong else "black"
+                ax.set_title(text, fontsize=_TITLE_SIZE, color=colour, pad=3)
+
+
+# ---------------------------------------------------------------------------
+# Choosing examples
+# ---------------------------------------------------------------------------
+
+
+def _predicted_labels(classifier_or_predictions, x, n: int) -> np.ndarray:
+    source = classifier_or_predictions
+    if hasattr(source, "predict") or (callable(source) and not isinstance(source, np.ndarray)):
+        if x is None:
+            raise ValueError("the images x are needed to get the classifier's predictions")
+        from .evaluation import predict_labels
+
+        pred = predict_labels(source, x)
+    else:
+        pred = np.asarray(source)
+        if pred.ndim == 2:
+            pred = pred.argmax(axis=1)
+    if pred.shape != (n,):
+        raise ValueError(
+            f"predictions must be labels (N,) or class scores (N, K) for the {n} images; "
+            f"got shape {pred.shape}"
+        )
+    return pred.astype(np.int64)
+
+
+def _resolve_classes(classes, class_names) -> np.ndarray | None:
+    if classes is None:
+        return None
+    if isinstance(classes, (str, int, np.integer)):
+        classes = [classes]
+    resolved = []
+    for c in classes:
+        if isinstance(c, str):
+            names = list(class_names) if class_names is not None else []
+            if c not in names:
+                known = ", ".join(map(str, names)) or "none given"
+                raise ValueError(f"unknown class {c!r}; class names: {known}")
+            resolved.append(names.index(c))
+        else:
+            resolved.append(int(c))
+    return np.asarray(resolved, dtype=np.int64)
+
+
+def select_examples(
+    classifier_or_predictions,
+    x,
+    y,
+    n_right: int = 3,
+    n_wrong: int = 5,
+    seed: int = 0,
+    classes=None,
+    *,
+    class_names: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Pick images the classifier got right and images it got wrong, reproducibly.
+
+    Parameters
+    ----------
+    classifier_or_predictions : keras.Model or ndarray
+        A classifier (it is run on ``x``), predicted labels int ``(N,)`` or
+        class scores ``(N, K)``.
+    x : ndarray or None
+        The images, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)``; only
+        needed with a classifier.
+    y : ndarray
+        int ``(N,)`` true labels.
+    n_right, n_wrong : int
+        How many correctly and wrongly classified images to pick. When fewer
+        than ``n_wrong`` wrong ones exist, the rest are filled with right
+        ones (and the other way round), so the total stays ``n_right + n_wrong``
+        whenever enough images exist.
+    seed : int
+        Seeds the random choice.
+    classes : int, str, sequence or None
+        Only pick images whose true class is among these (labels, or names
+        looked up in ``class_names``).
+    class_names : sequence of str or None
+        Needed to give ``classes`` by name.
+
+    Returns
+    -------
+    ndarray
+        int64 indices into ``x``: the right ones first, then the wrong ones,
+        each group in ascending order.
+    """
+    y = np.asarray(y).astype(np.int64)
+    pred = _predicted_labels(classifier_or_predictions, x, len(y))
+    pool = np.arange(len(y))
+    wanted = _resolve_classes(classes, class_names)
+    if wanted is not None:
+        pool = pool[np.isin(y, wanted)]
+        if pool.size == 0:
+            raise ValueError(f"no images of classes {wanted.tolist()} among the {len(y)} given")
+    right = pool[pred[pool] == y[pool]]
+    wrong = pool[pred[pool] != y[pool]]
+    total = int(n_right) + int(n_wrong)
+    k_wrong = min(int(n_wrong), wrong.size)
+    k_right = min(total - k_wrong, right.size)
+    k_wrong = min(total - k_right, wrong.size)
+    rng = np.random.default_rng(seed)
+    chosen_right = np.sort(rng.choice(right, k_right, replace=False)) if k_right else right[:0]
+    chosen_wrong = np.sort(rng.choice(wrong, k_wrong, replace=False)) if k_wrong else wrong[:0]
+    return np.concatenate([chosen_right, chosen_wrong]).astype(np.int64)
+
+
+def first_correct_per_class(classifier_or_predictions, x, y, classes=None) -> np.ndarray:
+    """The first correctly classified image of each class (the reference's subset figure).
+
+    Parameters
+    ----------
+    classifier_or_predictions : keras.Model or ndarray
+        As for :func:`select_examples`.
+    x : ndarray or None
+        The images; only needed with a classifier.
+    y : ndarray
+        int ``(N,)`` true labels.
+    classes : sequence of int or None
+        Default: every label present in ``y``, ascending.
+
+    Returns
+    -------
+    ndarray
+        int64 ``(len(classes),)`` indices; a class with no correct image
+        gets its first image.
+    """
+    y = np.asarray(y).astype(np.int64)
+    pred = _predicted_labels(classifier_or_predictions, x, len(y))
+    classes = np.unique(y) if classes is None else np.asarray(classes, dtype=np.int64)
+    indices = []
+    for c in classes:
+        members = np.flatnonzero(y == c)
+        if members.size == 0:
+            raise ValueError(f"no image of class {int(c)} among the {len(y)} given")
+        correct = members[pred[members] == c]
+        indices.append(correct[0] if correct.size else members[0])
+    return np.asarray(indices, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------
+# Grids
+# ---------------------------------------------------------------------------
+
+
+def reconstruction_grid(
+    original,
+    rows: Mapping[Any, Any],
+    y_true=None,
+    y_pred=None,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+    *,
+    original_label: str = "Original",
+) -> Figure:
+    """Originals and their reconstructions: one column per image, one row per model.
+
+    Parameters
+    ----------
+    original : ndarray
+        The ``N`` originals, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` in [0, 1].
+    rows : dict
+        ``{row label: reconstructions}``, each of the originals' shape, drawn
+        top to bottom in order, e.g. ``{"RefAE": ..., "alpha = 0": ...,
+        "alpha = 0.99": ...}``. Float keys are labelled ``"alpha = <key>"``.
+    y_true : ndarray or None
+        int ``(N,)`` true labels: column titles ``"true"``, or
+        ``"true - predicted"`` (in red) where ``y_pred`` differs.
+    y_pred : ndarray or None
+        int ``(N,)`` predicted labels (or ``(N, K)`` class scores).
+    class_names : sequence of str or None
+        Names for the labels (Fashion-MNIST); default: the label numbers.
+    title : str or None
+        Figure title.
+    original_label : str
+        Label of the first row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``1 + len(rows)`` rows of ``N`` image axes.
+    """
+    first = _display(original, "original")
+    n = len(first)
+    labels = [original_label] + [_row_label(k) for k in rows]
+    images = [first] + [_display(v, f"rows[{k!r}]") for k, v in rows.items()]
+    for label, arr in zip(labels[1:], images[1:], strict=True):
+        if arr.shape != first.shape:
+            raise ValueError(
+                f"row {label!r} has images of shape {arr.shape}; the originals have {first.shape}"
+            )
+    y_true = _labels_array(y_true, n, "y_true")
+    y_pred = _labels_array(y_pred, n, "y_pred")
+    fig, axes = _new_grid(len(images), n, title=title)
+    styles = [_GREY] * len(images)
+    _draw_rows(axes, images, labels, styles, y_true, y_pred, class_names)
+    return fig
+
+
+def difference_maps(
+    cladec_images,
+    refae_images,
+    original=None,
+    y_true=None,
+    y_pred=None,
+    class_names: Sequence[str] | None = None,
+    *,
+    label: str = "ClaDec - RefAE",
+    show_refae: bool = False,
+    title: str | None = None,
+    limit: float | None = None,
+    cmap: str = "RdBu_r",
+) -> Figure:
+    """What ClaDec draws that the reference autoencoder does not: ``ClaDec - RefAE`` per pixel.
+
+    Red pixels are brighter in ClaDec's reconstruction, blue ones brighter in
+    the RefAE's. The colour scale is centred on zero, symmetric, and shared
+    by all panels, with one colour bar.
+
+    Parameters
+    ----------
+    cladec_images : ndarray or dict
+        ClaDec reconstructions, float32 ``(N, 28, 28, 1)`` in [0, 1]; or
+        ``{row label: reconstructions}`` for several alphas (one row each;
+        float keys are labelled ``"alpha = <key>"``).
+    refae_images : ndarray
+        The RefAE reconstructions of the same images.
+    original : ndarray or None
+        The originals, drawn in grey as the top row.
+    y_true, y_pred, class_names
+        Column titles, as for :func:`reconstruction_grid`.
+    label : str
+        Row label when ``cladec_images`` is a single array.
+    show_refae : bool
+        Also draw the RefAE reconstructions in grey (below the originals).
+    title : str or None
+        Figure title.
+    limit : float or None
+        Half-width of the colour scale; default: the largest absolute
+        difference over all panels.
+    cmap : str
+        A diverging colormap.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The image axes (grey rows first, then one row per difference) and one
+        colour bar axes, labelled.
+    """
+    ref = _display(refae_images, "refae_images")
+    if isinstance(cladec_images, Mapping):
+        items = [
+            (_row_label(k), _display(v, f"cladec_images[{k!r}]")) for k, v in cladec_images.items()
+        ]
+    else:
+        items = [(label, _display(cladec_images, "cladec_images"))]
+    if not items:
+        raise ValueError("cladec_images is empty: give at least one set of ClaDec reconstructions")
+    for row_label, arr in items:
+        if arr.shape != ref.shape:
+            raise ValueError(
+                f"ClaDec images {row_label!r} have shape {arr.shape}; the RefAE images {ref.shape}"
+            )
+    diffs = [(row_label, arr - ref) for row_label, arr in items]
+    if limit is None:
+        limit = max(float(np.max(np.abs(d))) for _, d in diffs)
+    limit = max(float(limit), 1e-3)
+    grey_rows = []
+    if original is not None:
+        orig = _display(original, "original")
+        if orig.shape != ref.shape:
+            raise ValueError(f"original has shape {orig.shape}; the RefAE images {ref.shape}")
+        grey_rows.append(("Original", orig))
+    if show_refae:
+        grey_rows.append(("RefAE", ref))
+    n = len(ref)
+    y_true = _labels_array(y_true, n, "y_true")
+    y_pred = _labels_array(y_pred, n, "y_pred")
+    fig, axes = _new_grid(len(grey_rows) + len(diffs), n, extra_height=0.75, title=title)
+    labels = [lab for lab, _ in grey_rows + diffs]
+    images = [img for _, img in grey_rows + diffs]
+    styles = [_GREY] * len(grey_rows) + [{"cmap": cmap, "vmin": -limit, "vmax": limit}] * len(diffs)
+    _draw_rows(axes, images, labels, styles, y_true, y_pred, class_names)
+    diff_axes = axes[len(grey_rows):]
+    mappable = diff_axes[-1, -1].images[0]
+    colorbar = fig.colorbar(
+        mappable, ax=list(diff_axes.ravel()), orientation="horizontal", location="bottom",
+        shrink=0.5, aspect=35, pad=0.02, ticks=[-limit, 0.0, limit],
+    )
+    colorbar.ax.set_xticklabels([f"{-limit:.2f}", "0", f"+{limit:.2f}"])
+    colorbar.set_label(
+        f"{label if len(diffs) == 1 else 'ClaDec - RefAE'}, per pixel:  "
+        "red = ClaDec brighter,  blue = RefAE brighter",
+        fontsize=_LABEL_SIZE,
+    )
+    colorbar.ax.tick_params(labelsize=8)
+    return fig
+
+
+def subset_label(n_units: int, n_total: int) -> str:
+    """Row label of a neuron subset, as in the reference figures.
+
+    Parameters
+    ----------
+    n_units, n_total : int
+        Units kept and units of the layer.
+
+    Returns
+    -------
+    str
+        E.g. ``subset_label(5, 10) == "Subset 5 / 10 neurons, 50 %"``.
+    """
+    return f"Subset {int(n_units)} / {int(n_total)} neurons, {100.0 * n_units / n_total:g} %"
+
+
+def subset_grid(
+    original,
+    refae,
+    subsets: Mapping[str, Any],
+    labels=None,
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Reconstructions from subsets of a layer's neurons (``method.md`` §6 and §8).
+
+    Parameters
+    ----------
+    original : ndarray
+        Typically one image per class, uint8 ``(N, 28, 28)`` or float
+        ``(N, 28, 28, 1)`` (see :func:`first_correct_per_class`).
+    refae : ndarray
+        RefAE reconstructions of ``original``, float32 ``(N, 28, 28, 1)``.
+    subsets : dict
+        ``{row label: ClaDec reconstructions}``, e.g.
+        ``{subset_label(5, 10): ...}``, drawn in order.
+    labels : ndarray or None
+        int ``(N,)`` class labels of the columns (their titles).
+    class_names : sequence of str or None
+        Names for the labels.
+    title : str or None
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Rows Original, RefAE, then one per subset, of ``N`` image axes each.
+    """
+    return reconstruction_grid(
+        original, {"RefAE": refae, **dict(subsets)}, labels, None, class_names, title
+    )
+
+
+def class_filtered_grid(
+    original,
+    rows: Mapping[Any, Any],
+    y_true,
+    y_pred,
+    classes,
+    *,
+    class_names: Sequence[str] | None = None,
+    n_right: int = 3,
+    n_wrong: int = 5,
+    seed: int = 0,
+    title: str | None = None,
+) -> Figure:
+    """The reconstruction grid restricted to some classes, e.g. Fashion-MNIST Shirt.
+
+    Right and wrong examples are chosen among the images whose *true* class
+    is in ``classes`` (:func:`select_examples`).
+
+    Parameters
+    ----------
+    original : ndarray
+        All candidate images, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)``.
+    rows : dict
+        ``{row label: reconstructions of all N images}``.
+    y_true : ndarray
+        int ``(N,)`` true labels.
+    y_pred : ndarray
+        int ``(N,)`` predicted labels (or ``(N, K)`` class scores).
+    classes : int, str or sequence
+        The classes to show, by label or by name (with ``class_names``).
+    class_names : sequence of str or None
+        Names for the labels.
+    n_right, n_wrong, seed : int
+        As for :func:`select_examples`.
+    title : str or None
+        Figure title; default names the classes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        As :func:`reconstruction_grid`, with ``n_right + n_wrong`` columns
+        (fewer if the classes hold fewer images).
+    """
+    y_true = np.asarray(y_true).astype(np.int64)
+    index = select_examples(
+        y_pred, None, y_true, n_right, n_wrong, seed, classes, class_names=class_names
+    )
+    pred = _labels_array(y_pred, len(y_true), "y_pred")
+    if title is None:
+        wanted = _resolve_classes(classes, class_names)
+        title = "Class" + ("es" if len(wanted) > 1 else "") + ": " + ", ".join(
+            _class_name(c, class_names) for c in wanted
+        )
+    chosen_rows = {k: np.asarray(v)[index] for k, v in rows.items()}
+    return reconstruction_grid(
+        np.asarray(original)[index], chosen_rows, y_true[index], pred[index], class_names, title
+    )
+
+
+# ---------------------------------------------------------------------------
+# Alpha curves
+# ---------------------------------------------------------------------------
+
+
+def _rows_for(data, dataset, layer):
+    from .evaluation import EvaluationRow, rows_from_reference
+
+    is_path = isinstance(data, (str, bytes)) or hasattr(data, "__fspath__")
+    items = None if is_path else list(data)
+    if items is None or (items and not isinstance(items[0], EvaluationRow)):
+        items = rows_from_reference(data if items is None else items)
+    pairs = list(dict.fromkeys((r.dataset, r.layer) for r in items))
+    if dataset is None and layer is None and len(pairs) == 1:
+        dataset, layer = pairs[0]
+    chosen = [r for r in items if r.dataset == dataset and r.layer == layer]
+    if not chosen:
+        available = ", ".join(f"({name!r}, {lay!r})" for name, lay in pairs) or "none"
+        raise ValueError(
+            f"no rows for dataset={dataset!r}, layer={layer!r}; available: {available}"
+        )
+    return chosen, dataset, layer
+
+
+def alpha_curves(
+    data,
+    dataset: str | None = None,
+    layer: str | None = None,
+    *,
+    reference=None,
+    title: str | None = None,
+) -> Figure:
+    """Reconstruction loss, classification loss and evaluation accuracy against alpha.
+
+    The alpha axis is categorical: one evenly spaced tick per alpha, labelled
+    with its value, so that 0, 0.01, ..., 0.5, 0.99, 0.999, 0.9999 and 1 are
+    all told apart (the spacing is not to scale). The RefAE (dashed) and the
+    classifier itself (dotted) are horizontal reference lines. The
+    reconstruction loss, which spans about 1 to 400, has a log scale.
+
+    Parameters
+    ----------
+    data : list of EvaluationRow, reference-layout table or path-like
+        Results, e.g. from :func:`cladec.evaluation.evaluate_explainers` or
+        :func:`cladec.evaluation.load_reference_table`.
+    dataset, layer : str or None
+        Which (dataset, layer) to draw; may be left out when ``data`` holds only one.
+    reference : same types as ``data``, or None
+        Another run (typically the reference results) drawn in grey for comparison.
+    title : str or None
+        Figure title; default ``"<dataset> / <layer>"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three axes side by side, and a legend below them.
+    """
+    rows, dataset, layer = _rows_for(data, dataset, layer)
+    runs = [("ours" if reference is not None else "", rows)]
+    if reference is not None:
+        ref_rows, _, _ = _rows_for(reference, dataset, layer)
+        runs.append(("reference run", ref_rows))
+    alphas = sorted({r.alpha for _, rs in runs for r in rs if r.model == "cladec"})
+    position = {a: i for i, a in enumerate(alphas)}
+    panels = (
+        ("reconstruction_loss", "reconstruction loss" + _scale_note(rows)),
+        ("classification_loss", "classification loss (cross-entropy)"),
+        ("evaluation_accuracy", "evaluation accuracy"),
+    )
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), layout="constrained")
+    for ax, (metric, ylabel) in zip(axes, panels, strict=True):
+        drawn = False
+        for k, (run_label, run_rows) in enumerate(runs):
+            colour, faded = ("C0", False) if k == 0 else ("0.55", True)
+            suffix = f" ({run_label})" if run_label else ""
+            curve = sorted((r.alpha, getattr(r, metric)) for r in run_rows
+                           if r.model == "cladec" and getattr(r, metric) is not None)
+            if curve:
+                ax.plot(
+                    [position[a] for a, _ in curve], [v for _, v in curve], marker="o",
+                    markersize=4, color=colour, lw=1.2 if faded else 1.6, label="ClaDec" + suffix,
+                )
+                drawn = True
+            for r in run_rows:
+                value = getattr(r, metric)
+                if value is None or r.model == "cladec":
+                    continue
+                if r.model == "classifier" and metric == "reconstruction_loss":
+                    continue
+                style = {"refAE": ("--", "C1"), "classifier": (":", "C2")}[r.model]
+                name = "RefAE" if r.model == "refAE" else "classifier on the originals"
+                ax.axhline(
+                    value, ls=style[0], color="0.6" if faded else style[1], lw=1.3,
+                    label=name + suffix,
+                )
+                drawn = True
+        if metric == "reconstruction_loss" and drawn:
+            ax.set_yscale("log")
+        if not drawn:
+            ax.text(
+                0.5, 0.5, "not computed", ha="center", va="center", transform=ax.transAxes,
+                color="0.4",
+            )
+        ax.set_xticks(range(len(alphas)))
+        ax.set_xticklabels([f"{a:g}" for a in alphas], rotation=45, ha="right", fontsize=8)
+        ax.set_xlim(-0.5, len(alphas) - 0.5)
+        ax.set_xlabel("alpha (evenly spaced, not to scale)", fontsize=9)
+        ax.set_title(ylabel, fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.tick_params(axis="y", labelsize=8)
+    handles, labels = [], []
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            if text not in labels:
+                handles.append(handle)
+                labels.append(text)
+    if handles:
+        fig.legend(
+            handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=9,
+            frameon=False,
+        )
+    fig.suptitle(title if title is not None else f"{dataset} / {layer}", fontsize=11)
+    return fig
+
+
+def _scale_note(rows) -> str:
+    scales = {r.loss_scale for r in rows if r.reconstruction_loss is not None}
+    if scales == {"mse"}:
+        return " (MSE per pixel, log)"
+    return " (SSE per image, log)"

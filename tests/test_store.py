@@ -1,0 +1,135 @@
+"""The model cache: hits, misses, damaged entries, interrupted writes, the command line."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import cladec
+from cladec.__main__ import main
+from cladec.store import ModelStore, fingerprint_model
+
+FIELDS = {"kind": "test", "layer": "my_dense", "alpha": 0.5, "epochs": 1}
+
+
+def _model(seed=0):
+    keras.utils.set_random_seed(seed)
+    return cladec.build_decoder(10, classifier_kind="diff", layer_name="my_dense")
+
+
+def test_miss_then_hit_with_the_same_weights(tmp_path):
+    store = ModelStore(tmp_path)
+    assert store.load(FIELDS, _model) is None
+    model = _model(1)
+    path = store.save(FIELDS, model, train_seconds=2.5, metrics={"loss": 1.0})
+    model_back, meta = store.load(FIELDS, _model)
+    assert fingerprint_model(model_back) == fingerprint_model(model)
+    assert meta["fields"] == FIELDS and meta["train_seconds"] == 2.5 and meta["metrics"] == {"loss": 1.0}
+    assert {"keras", "tensorflow", "cladec"} <= set(meta["versions"])
+    assert path.parent == tmp_path
+    assert store.load({**FIELDS, "alpha": 0.9}, _model) is None  # any field changes the key
+
+
+def test_key_ignores_dict_order_but_not_values():
+    assert ModelStore.key({"a": 1, "b": 2}) == ModelStore.key({"b": 2, "a": 1})
+    assert ModelStore.key({"a": 1}) != ModelStore.key({"a": 1.5})
+
+
+@pytest.mark.parametrize("damage", ["weights", "meta", "missing"])
+def test_damaged_entry_is_reported_removed_and_retrained(tmp_path, damage):
+    store = ModelStore(tmp_path)
+    path = store.save(FIELDS, _model(), train_seconds=1.0)
+    if damage == "weights":
+        data = bytearray((path / "model.weights.h5").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (path / "model.weights.h5").write_bytes(bytes(data))
+    elif damage == "meta":
+        (path / "meta.json").write_text("{not json")
+    else:
+        (path / "model.weights.h5").unlink()
+    with pytest.warns(RuntimeWarning, match="corrupted"):
+        assert store.load(FIELDS, _model) is None
+    assert not path.exists()
+
+
+def test_entry_of_other_settings_is_not_trusted(tmp_path):
+    store = ModelStore(tmp_path)
+    path = store.save(FIELDS, _model(), train_seconds=1.0)
+    meta = json.loads((path / "meta.json").read_text())
+    meta["key"] = "0" * 64
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.warns(RuntimeWarning, match="other training settings"):
+        assert store.load(FIELDS, _model) is None
+
+
+def test_interrupted_write_leaves_nothing_that_loads(tmp_path, monkeypatch):
+    store = ModelStore(tmp_path)
+    model = _model()
+
+    def crash(self, *args, **kwargs):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(ModelStore, "_write_meta", crash, raising=False)
+    original = model.save_weights
+
+    def half_written(path, *args, **kwargs):
+        original(path, *args, **kwargs)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model, "save_weights", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        store.save(FIELDS, model, train_seconds=1.0)
+    assert list(tmp_path.iterdir()) == []
+    assert store.load(FIELDS, _model) is None
+
+
+def test_rewriting_an_entry_replaces_it_whole(tmp_path):
+    store = ModelStore(tmp_path)
+    store.save(FIELDS, _model(1), train_seconds=1.0)
+    newer = _model(2)
+    store.save(FIELDS, newer, train_seconds=2.0)
+    back, meta = store.load(FIELDS, _model)
+    assert fingerprint_model(back) == fingerprint_model(newer) and meta["train_seconds"] == 2.0
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_train_classifier_goes_through_the_cache(mnist_small, tmp_path):
+    store = ModelStore(tmp_path)
+    first = cladec.train_classifier("diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0)
+    assert not first.cladec_info["from_cache"]
+    assert first.cladec_info["val_accuracy"] > 0.5  # 1 epoch on 1000 digits, far above chance (0.1)
+    second = cladec.train_classifier("diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0)
+    assert second.cladec_info["from_cache"]
+    assert fingerprint_model(second) == fingerprint_model(first)
+    assert second.cladec_info["val_accuracy"] == first.cladec_info["val_accuracy"]
+
+
+def test_cli_lists_and_clears_the_cache(tmp_path, capsys):
+    store = ModelStore(tmp_path)
+    store.save({**FIELDS, "kind": "cladec"}, _model(), train_seconds=3.0)
+    assert main(["cache", "list", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 cached model(s)" in out and "cladec" in out and "alpha=0.5" in out
+    assert main(["cache", "clear", "--root", str(tmp_path)]) == 0
+    assert "removed 1" in capsys.readouterr().out
+    assert store.entries() == []
+
+
+def test_cli_help_and_usage_errors():
+    done = subprocess.run([sys.executable, "-m", "cladec", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "cache" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "cladec", "cache", "shred"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_profiles_are_validated(monkeypatch):
+    assert cladec.get_profile("quick").n_train == 3000
+    monkeypatch.setenv("CLADEC_PROFILE", "fast")
+    with pytest.raises(ValueError, match="CLADEC_PROFILE='fast'.*full, quick"):
+        cladec.get_profile()
+    monkeypatch.setenv("CLADEC_PROFILE", "quick")
+    assert cladec.get_profile().name == "quick"
+    assert np.isclose(cladec.get_profile("full").epochs_for("perfect", "mnist"), 4)
