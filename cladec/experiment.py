@@ -1,0 +1,167 @@
+"""One call that prepares everything a lesson or the evaluation needs for one layer.
+
+:func:`explain_layer` loads the data, trains (or loads from the model cache)
+the classifier, the reference autoencoder and a ClaDec decoder per alpha,
+under a run profile, and reports what it trained and what came from the
+cache. The gallery and ``python -m cladec reproduce`` both go through it, so
+they share trained models.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import keras
+
+from .datasets import Dataset, load_dataset
+from .explainers import ClaDec, RefAE, fit_alpha_sweep
+from .profiles import Profile, get_profile
+from .training import profile_data, train_classifier
+
+__all__ = ["LayerExplanation", "explain_layer", "explain_subsets"]
+
+
+@dataclass
+class LayerExplanation:
+    """The trained models explaining one layer, with the data they were trained on.
+
+    Attributes
+    ----------
+    data : Dataset
+        The dataset, cut to the profile's slice (use ``data.x_test`` to explain).
+    classifier : keras.Model
+        The explained classifier (``classifier.cladec_info`` holds its test accuracy).
+    layer : str
+        The explained layer.
+    refae : RefAE or None
+        The reference autoencoder.
+    cladec : dict
+        ``{alpha: ClaDec}`` (or ``{label: ClaDec}`` for :func:`explain_subsets`).
+    profile : Profile
+    seconds : float
+        Wall time of the call.
+    trained, cached : int
+        How many models were trained now, and how many came from the cache.
+    """
+
+    data: Dataset
+    classifier: keras.Model
+    layer: str
+    refae: RefAE | None
+    cladec: dict
+    profile: Profile
+    seconds: float = 0.0
+    trained: int = 0
+    cached: int = 0
+    notes: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: the profile, the time, what was trained and what came from the cache."""
+        accuracy = self.classifier.cladec_info.get("val_accuracy", float("nan"))
+        return (
+            f"{self.profile.describe()}: {self.layer} of the {self.data.name} classifier "
+            f"(test accuracy {accuracy:.4f}); {self.trained} model(s) trained, "
+            f"{self.cached} from the cache, {self.seconds:.0f} s"
+        )
+
+
+def _prepare(dataset, classifier_kind, profile, seed, verbose):
+    profile = get_profile(profile)
+    full = load_dataset(dataset) if isinstance(dataset, str) else dataset
+    classifier = train_classifier(classifier_kind, full, profile=profile, seed=seed, verbose=verbose)
+    return profile, profile_data(full, profile), classifier
+
+
+def _count(models) -> tuple[int, int]:
+    models = [m for m in models if m is not None]
+    cached = sum(bool(m.from_cache) for m in models)
+    return len(models) - cached, cached
+
+
+def explain_layer(
+    dataset: str | Dataset,
+    layer: str,
+    *,
+    classifier: str = "perfect",
+    alphas: Sequence[float] = (0.0, 0.5, 0.99, 0.999),
+    refae: bool = True,
+    profile: str | Profile | None = None,
+    seed: int = 0,
+    verbose: int = 1,
+    **explainer_kwargs,
+) -> LayerExplanation:
+    """Train or load the classifier, RefAE and one ClaDec per alpha for one layer.
+
+    Parameters
+    ----------
+    dataset : str or Dataset
+        ``"mnist"``, ``"fashion_mnist"`` or a loaded :class:`~cladec.datasets.Dataset`.
+    layer : str
+        ``"my_conv"`` or ``"my_dense"``.
+    classifier : {"perfect", "diff"}
+        The classifier architecture.
+    alphas : sequence of float
+        The ClaDec alphas, trained together in one pass.
+    refae : bool
+        Also train the reference autoencoder.
+    profile : str, Profile or None
+        The run profile (default ``CLADEC_PROFILE``): data slice and epochs.
+    seed : int
+        Seeds every model.
+    verbose : int
+        1 prints one line per epoch of whatever trains.
+    **explainer_kwargs
+        Passed to :class:`ClaDec` and :class:`RefAE` (``units``, ``loss_scale``, ...).
+
+    Returns
+    -------
+    LayerExplanation
+    """
+    start = time.perf_counter()
+    profile, data, clf = _prepare(dataset, classifier, profile, seed, verbose)
+    fit = {"epochs": profile.decoder_epochs, "batch_size": profile.decoder_batch_size, "seed": seed, "verbose": verbose}
+    ref = RefAE(clf, layer, **explainer_kwargs).fit(data.x_train, **fit) if refae else None
+    sweep = fit_alpha_sweep(clf, layer, list(alphas), data.x_train, data.y_train, **fit, **explainer_kwargs)
+    trained, cached = _count([ref, *sweep.values()])
+    trained += 0 if clf.cladec_info["from_cache"] else 1
+    cached += 1 if clf.cladec_info["from_cache"] else 0
+    return LayerExplanation(data, clf, layer, ref, sweep, profile, time.perf_counter() - start, trained, cached)
+
+
+def explain_subsets(
+    dataset: str | Dataset,
+    layer: str,
+    subsets: dict,
+    *,
+    classifier: str = "diff",
+    alpha: float = 0.0,
+    profile: str | Profile | None = None,
+    seed: int = 0,
+    verbose: int = 1,
+) -> LayerExplanation:
+    """Train or load one ClaDec per neuron subset of a layer (and a RefAE of the whole layer).
+
+    Parameters
+    ----------
+    subsets : dict
+        ``{label: request}``, where a request is a dict of :class:`ClaDec`
+        keywords, e.g. ``{"50 %": {"units": 0.5}, "top 3": {"top_k": 3}}``.
+    alpha : float
+        The alpha of every subset decoder (the reference uses 0).
+
+    Other parameters are those of :func:`explain_layer`.
+    """
+    start = time.perf_counter()
+    profile, data, clf = _prepare(dataset, classifier, profile, seed, verbose)
+    fit = {"epochs": profile.decoder_epochs, "batch_size": profile.decoder_batch_size, "seed": seed, "verbose": verbose}
+    ref = RefAE(clf, layer).fit(data.x_train, **fit)
+    explainers = {
+        label: ClaDec(clf, layer, alpha=alpha, **request).fit(data.x_train, data.y_train, **fit)
+        for label, request in subsets.items()
+    }
+    trained, cached = _count([ref, *explainers.values()])
+    trained += 0 if clf.cladec_info["from_cache"] else 1
+    cached += 1 if clf.cladec_info["from_cache"] else 0
+    return LayerExplanation(data, clf, layer, ref, explainers, profile, time.perf_counter() - start, trained, cached)
