@@ -61,6 +61,7 @@ __all__ = [
     "read_rows_csv",
     "reference_layout",
     "rows_from_reference",
+    "run_provenance",
     "table_alphas",
     "write_comparison_csv",
     "write_reference_csv",
@@ -408,7 +409,7 @@ def evaluation_accuracy(
         "init": fingerprint_model(fresh),
         "data": _array_digest(x_train, y_tr, x_test, y_te),
         "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
-        "loss": "categorical_crossentropy",
+        "loss": "normalised_cross_entropy",  # what fit_classifier trains with
         "epochs": epochs,
         "batch_size": int(batch_size),
         "seed": int(seed),
@@ -478,7 +479,7 @@ def _store_for(cache) -> ModelStore | None:
 class EvaluationRow:
     """The scores of one model on one (dataset, layer): a row of a results table.
 
-    Attributes
+    Parameters
     ----------
     dataset : str
         ``"mnist"``, ``"fashion_mnist"``, ...
@@ -1006,6 +1007,45 @@ def rows_from_reference(table) -> list[EvaluationRow]:
             total, rec, cls, acc = values
             rows.append(EvaluationRow(dataset, layer, "cladec", alpha, rec, cls, total, acc))
     return rows
+
+
+def run_provenance(profile=None, **extra) -> dict:
+    """Provenance lines for a results file: versions, profile, machine, date.
+
+    Parameters
+    ----------
+    profile : str, Profile or None
+        The run profile (default: ``CLADEC_PROFILE``).
+    **extra
+        More ``key=value`` pairs to record (dataset sizes, seed, command...).
+
+    Returns
+    -------
+    dict
+        str keys and values, in a stable order: ``cladec``, ``keras``,
+        ``tensorflow``, ``numpy``, ``python``, ``machine``, ``profile``,
+        ``created``, then ``extra``. Pass it to the ``provenance`` argument
+        of the CSV writers.
+    """
+    import platform
+
+    import tensorflow
+
+    from . import __version__
+    from .profiles import get_profile
+
+    info = {
+        "cladec": __version__,
+        "keras": keras.__version__,
+        "tensorflow": tensorflow.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "profile": get_profile(profile).describe(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    info.update({str(k): str(v) for k, v in extra.items()})
+    return info
 
 
 # ---------------------------------------------------------------------------

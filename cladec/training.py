@@ -20,6 +20,7 @@ from .losses import classification_loss, reconstruction_loss, total_loss
 
 __all__ = [
     "seed_everything",
+    "normalised_cross_entropy",
     "fit_classifier",
     "train_classifier",
     "train_reconstructors",
@@ -52,6 +53,22 @@ def _print(message: str) -> None:
     print(message, flush=True)
 
 
+@keras.saving.register_keras_serializable(package="cladec")
+def normalised_cross_entropy(y_true, y_pred):
+    """Categorical cross-entropy on output scores divided by their sum, per image.
+
+    This is what the reference run (Keras 2) trained its sigmoid-output
+    classifier with. Keras 3's ``"categorical_crossentropy"`` instead finds the
+    logits behind a sigmoid layer and applies a *softmax* cross-entropy to
+    them; the logits then grow until several sigmoid outputs round to 1.0 and
+    the predicted class is decided by ties (test accuracy 0.963 instead of
+    0.99 in our measurement). Passing this function keeps the reference loss.
+    """
+    from .losses import classification_loss
+
+    return classification_loss(y_true, y_pred, reduce=False)
+
+
 def fit_classifier(
     model: keras.Model,
     x: np.ndarray,
@@ -66,7 +83,7 @@ def fit_classifier(
     log: Log | None = _print,
     label: str = "classifier",
 ) -> dict:
-    """Train a classifier in place with the reference recipe (Adam, categorical cross-entropy).
+    """Train a classifier in place with the reference recipe (Adam, :func:`normalised_cross_entropy`).
 
     Parameters
     ----------
@@ -94,7 +111,7 @@ def fit_classifier(
     num_classes = int(model.output_shape[-1])
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, epsilon=epsilon),
-        loss="categorical_crossentropy",
+        loss=normalised_cross_entropy,
         metrics=["accuracy"],
     )
     y_onehot = keras.utils.to_categorical(y, num_classes).astype("float32")
@@ -272,9 +289,10 @@ def train_reconstructors(
 def recalibrate_batchnorm(model: keras.Model, x: np.ndarray, *, n_images: int = 4096) -> int:
     """Set every BatchNormalization layer's moving statistics to those of ``x[:n_images]``.
 
-    After a few hundred steps, Keras' moving averages (momentum 0.99) still
-    remember their initial values, and test accuracy collapses although
-    training accuracy is high. One forward pass in training mode with the
+    Keras' moving averages (momentum 0.99) lag behind weights that are still
+    changing, so after a short training the test accuracy in inference mode
+    falls far below the accuracy in training mode (0.78 versus 0.96 after one
+    epoch on 12,000 digits). One forward pass in training mode with the
     momentum set to 0 replaces them by the statistics of one large batch.
     Returns the number of BatchNormalization layers updated.
     """
@@ -367,7 +385,7 @@ def train_classifier(
         "dataset": dataset.name,
         "data": data.checksum,
         "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
-        "loss": "categorical_crossentropy",
+        "loss": "normalised_cross_entropy",
         "epochs": epochs,
         "batch_size": batch_size,
         "seed": int(seed),

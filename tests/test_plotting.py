@@ -1,0 +1,259 @@
+"""Tests of cladec.plotting: every figure function on synthetic arrays; no training."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from cladec import evaluation as ev
+from cladec import plotting as pl
+
+FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Ankle boot")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def images(n, seed=0):
+    return np.random.default_rng(seed).random((n, 28, 28, 1)).astype("float32")
+
+
+def image_axes(fig):
+    return [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+
+
+def row_labels(fig):
+    return [ax.get_ylabel().replace("\n", " ") for ax in image_axes(fig) if ax.get_ylabel()]
+
+
+def top_titles(fig):
+    return [ax.get_title() for ax in image_axes(fig) if ax.get_title()]
+
+
+# ---------------------------------------------------------------------------
+# Choosing examples
+# ---------------------------------------------------------------------------
+
+
+def test_select_examples_right_then_wrong_and_reproducible():
+    y = np.arange(100) % 10
+    pred = y.copy()
+    pred[::7] = (pred[::7] + 1) % 10  # 15 wrong
+    idx = pl.select_examples(pred, None, y, seed=3)
+    assert idx.dtype == np.int64 and len(idx) == 8
+    assert np.all(pred[idx[:3]] == y[idx[:3]]) and np.all(pred[idx[3:]] != y[idx[3:]])
+    assert np.all(np.diff(idx[:3]) > 0) and np.all(np.diff(idx[3:]) > 0)
+    assert np.array_equal(idx, pl.select_examples(pred, None, y, seed=3))
+    assert not np.array_equal(idx, pl.select_examples(pred, None, y, seed=4))
+    # class scores work as predictions too
+    scores = np.eye(10)[pred]
+    assert np.array_equal(idx, pl.select_examples(scores, None, y, seed=3))
+
+
+def test_select_examples_falls_back_when_few_are_wrong():
+    y = np.arange(50) % 10
+    pred = y.copy()
+    pred[[4, 9]] = 0  # only two wrong
+    idx = pl.select_examples(pred, None, y, n_right=3, n_wrong=5)
+    assert len(idx) == 8
+    assert sorted(idx[-2:]) == [4, 9]
+    assert np.sum(pred[idx] == y[idx]) == 6
+    none_wrong = pl.select_examples(y, None, y)
+    assert len(none_wrong) == 8 and np.all(y[none_wrong] == y[none_wrong])
+
+
+def test_select_examples_inside_classes_by_name():
+    y = np.arange(200) % 10
+    pred = np.where(y == 6, 4, y)  # every Shirt read as Coat
+    pred[[7, 17]] = 5              # two Sneakers read as Sandal
+    idx = pl.select_examples(pred, None, y, classes=["Shirt", "Sneaker"], class_names=FASHION)
+    assert set(y[idx]) <= {6, 7}
+    assert len(idx) == 8 and np.sum(pred[idx] != y[idx]) == 5
+    with pytest.raises(ValueError, match="unknown class"):
+        pl.select_examples(pred, None, y, classes="Hat", class_names=FASHION)
+
+
+def test_select_examples_with_a_classifier():
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    x = images(40)
+    y = np.arange(40) % 10
+    pred = ev.predict_labels(model, x)
+    assert np.array_equal(pl.select_examples(model, x, y), pl.select_examples(pred, None, y))
+    with pytest.raises(ValueError, match="images x"):
+        pl.select_examples(model, None, y)
+
+
+def test_first_correct_per_class():
+    y = np.array([3, 1, 0, 2, 1, 0, 2, 3])
+    pred = np.array([3, 0, 1, 2, 1, 0, 2, 3])
+    idx = pl.first_correct_per_class(pred, None, y)
+    assert idx.tolist() == [5, 4, 3, 0]
+
+
+# ---------------------------------------------------------------------------
+# Grids
+# ---------------------------------------------------------------------------
+
+
+def test_reconstruction_grid_axes_labels_and_titles():
+    original = (images(8) * 255).astype(np.uint8)[..., 0]
+    rows = {"RefAE": images(8, 1), 0.0: images(8, 2), "alpha = 0.99": images(8, 3)}
+    y_true = np.array([6, 0, 1, 6, 4, 9, 7, 2])
+    y_pred = np.array([6, 0, 1, 4, 6, 7, 5, 2])
+    fig = pl.reconstruction_grid(original, rows, y_true, y_pred, class_names=FASHION, title="Grid")
+    assert isinstance(fig, Figure)
+    axes = image_axes(fig)
+    assert len(axes) == 4 * 8 == len(fig.axes)
+    assert row_labels(fig) == ["Original", "RefAE", "alpha = 0", "alpha = 0.99"]
+    titles = [t.replace("\n", " ") for t in top_titles(fig)]
+    assert titles == ["Shirt", "T-shirt/top", "Trouser", "Shirt - Coat", "Coat - Shirt",
+                      "Ankle boot - Sneaker", "Sneaker - Sandal", "Pullover"]
+    assert fig._suptitle.get_text() == "Grid"
+    for ax in axes:
+        assert ax.images[0].get_clim() == (0.0, 1.0)
+        assert ax.images[0].get_cmap().name == "gray"
+        assert ax.get_xticks().size == 0 and ax.get_yticks().size == 0
+    width, _ = fig.get_size_inches()
+    assert 8 <= width <= 12
+
+
+def test_reconstruction_grid_digits_and_errors():
+    fig = pl.reconstruction_grid(images(3), {}, [1, 2, 3])
+    assert top_titles(fig) == ["1", "2", "3"] and row_labels(fig) == ["Original"]
+    with pytest.raises(ValueError, match="shape"):
+        pl.reconstruction_grid(images(3), {"RefAE": images(4)})
+    with pytest.raises(ValueError, match="label"):
+        pl.reconstruction_grid(images(3), {}, [1, 2])
+
+
+def test_difference_maps_symmetric_shared_colour_bar():
+    refae = images(8, 1)
+    cladec = {0.0: images(8, 2), 0.99: np.clip(images(8, 3) * 0.5, 0, 1)}
+    fig = pl.difference_maps(cladec, refae, original=images(8), y_true=np.arange(8),
+                             y_pred=np.array([0, 1, 2, 3, 4, 5, 6, 0]))
+    assert isinstance(fig, Figure)
+    colorbars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(colorbars) == 1
+    assert len(image_axes(fig)) == 3 * 8 and len(fig.axes) == 3 * 8 + 1
+    assert row_labels(fig) == ["Original", "alpha = 0", "alpha = 0.99"]
+    assert top_titles(fig)[-1] == "7 - 0"
+    limit = max(np.abs(cladec[0.0] - refae).max(), np.abs(cladec[0.99] - refae).max())
+    diff_images = [ax.images[0] for ax in image_axes(fig)[8:]]
+    for im in diff_images:
+        low, high = im.get_clim()
+        assert low == pytest.approx(-high) and high == pytest.approx(limit)
+    norm = diff_images[0].norm
+    assert norm.vmin == pytest.approx(-norm.vmax)
+    cbar = colorbars[0]
+    label = cbar.get_xlabel() + cbar.get_ylabel()
+    assert "ClaDec brighter" in label and "RefAE brighter" in label
+    low, high = cbar.get_xlim()
+    assert low == pytest.approx(-high)
+    assert diff_images[0].get_cmap().name == "RdBu_r"
+    # zero maps to the centre of the colour map
+    centre = diff_images[0].cmap(diff_images[0].norm(0.0))
+    assert np.allclose(centre, diff_images[0].cmap(0.5))
+
+
+def test_difference_maps_single_array_and_errors():
+    refae = images(5, 1)
+    fig = pl.difference_maps(images(5, 2), refae, show_refae=True, limit=0.5, label="alpha = 0.5")
+    assert row_labels(fig) == ["RefAE", "alpha = 0.5"]
+    assert image_axes(fig)[-1].images[0].get_clim() == (-0.5, 0.5)
+    assert not top_titles(fig)
+    with pytest.raises(ValueError, match="shape"):
+        pl.difference_maps(images(4), refae)
+
+
+def test_subset_grid_rows():
+    assert pl.subset_label(5, 10) == "Subset 5 / 10 neurons, 50 %"
+    assert pl.subset_label(25, 256) == "Subset 25 / 256 neurons, 9.76562 %"
+    subsets = {pl.subset_label(k, 10): images(10, k) for k in (1, 5, 9, 10)}
+    fig = pl.subset_grid(images(10), images(10, 20), subsets, np.arange(10), title="Subsets")
+    assert len(image_axes(fig)) == 6 * 10
+    assert row_labels(fig) == ["Original", "RefAE", "Subset 1 / 10 neurons, 10 %",
+                               "Subset 5 / 10 neurons, 50 %", "Subset 9 / 10 neurons, 90 %",
+                               "Subset 10 / 10 neurons, 100 %"]
+    assert top_titles(fig) == [str(i) for i in range(10)]
+
+
+def test_class_filtered_grid_stays_inside_the_classes():
+    n = 300
+    y = np.arange(n) % 10
+    pred = y.copy()
+    pred[(y == 6) & (np.arange(n) % 20 < 10)] = 4  # half the Shirts read as Coat
+    pred[::13] = 0
+    x = images(n)
+    rows = {"RefAE": images(n, 1), 0.99: images(n, 2)}
+    fig = pl.class_filtered_grid(x, rows, y, pred, "Shirt", class_names=FASHION, seed=1)
+    titles = [t.replace("\n", " ") for t in top_titles(fig)]
+    assert len(titles) == 8 and all(t.startswith("Shirt") for t in titles)
+    assert sum(" - " in t for t in titles) == 5
+    assert row_labels(fig) == ["Original", "RefAE", "alpha = 0.99"]
+    assert fig._suptitle.get_text() == "Class: Shirt"
+    fig = pl.class_filtered_grid(x, rows, y, pred, [5, 7], class_names=FASHION)
+    assert fig._suptitle.get_text() == "Classes: Sandal, Sneaker"
+
+
+# ---------------------------------------------------------------------------
+# Alpha curves
+# ---------------------------------------------------------------------------
+
+
+def test_alpha_curves_from_the_reference_table():
+    table = ev.load_reference_table()
+    fig = pl.alpha_curves(table, "fashion_mnist", "my_dense")
+    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    rec_ax, cls_ax, acc_ax = fig.axes
+    labels = [t.get_text() for t in rec_ax.get_xticklabels()]
+    assert labels == ["0", "0.01", "0.05", "0.1", "0.25", "0.5", "0.99", "0.999", "0.9999", "1"]
+    assert list(rec_ax.get_xticks()) == list(range(10))  # evenly spaced
+    assert rec_ax.get_yscale() == "log" and acc_ax.get_yscale() == "linear"
+    assert "reconstruction" in rec_ax.get_title() and "accuracy" in acc_ax.get_title()
+    curve = acc_ax.get_lines()[0]
+    assert np.allclose(curve.get_ydata()[[0, -1]], [0.9033, 0.9129], atol=1e-4)
+    horizontal = {ln.get_label(): ln.get_ydata()[0] for ln in acc_ax.get_lines()[1:]}
+    assert horizontal["RefAE"] == pytest.approx(0.8887, abs=1e-4)
+    assert horizontal["classifier on the originals"] == pytest.approx(0.9206, abs=1e-4)
+    cls_labels = {ln.get_label() for ln in cls_ax.get_lines()}
+    assert cls_labels == {"ClaDec", "classifier on the originals"}
+    legend_texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_texts == ["ClaDec", "RefAE", "classifier on the originals"]
+    assert "Fashion-MNIST" in fig._suptitle.get_text()
+
+
+def test_alpha_curves_from_rows_with_reference_overlay():
+    rows = [
+        ev.EvaluationRow("mnist", "my_conv", "classifier", None, None, 0.05, 0.05, 0.99),
+        ev.EvaluationRow("mnist", "my_conv", "refAE", None, 0.4, 0.1, 0.4, None),
+        ev.EvaluationRow("mnist", "my_conv", "cladec", 0.0, 1.5, 0.05, 1.5, None),
+        ev.EvaluationRow("mnist", "my_conv", "cladec", 0.99, 3.0, 0.04, 0.07, None),
+    ]
+    fig = pl.alpha_curves(rows)  # the only (dataset, layer): no need to name it
+    acc_ax = fig.axes[2]
+    assert [ln.get_label() for ln in acc_ax.get_lines()] == ["classifier on the originals"]
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["0", "0.99"]
+    fig = pl.alpha_curves(rows, "mnist", "my_conv", reference=ev.load_reference_table(), title="T")
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert len(labels) == 10
+    legend_texts = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"ClaDec (ours)", "ClaDec (reference run)", "RefAE (ours)"} <= legend_texts
+    assert fig._suptitle.get_text() == "T"
+    with pytest.raises(ValueError, match="available"):
+        pl.alpha_curves(rows, "mnist", "my_dense")
+    with pytest.raises(ValueError, match="available"):
+        pl.alpha_curves(ev.load_reference_table())  # four (dataset, layer) pairs: must choose

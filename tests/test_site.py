@@ -1,0 +1,699 @@
+"""The website: source checks, then the quick site built once and opened in headless Chromium.
+
+The first tests read ``docs/`` only and take milliseconds. The tests marked
+``browser`` share one session-scoped build of the site under the quick profile
+(``docs/`` and ``gallery/`` are copied to a temporary folder, so the work tree
+is not written), serve it over HTTP on 127.0.0.1, and drive Debian's Chromium
+through Selenium: every page loads, every image renders, every local link
+answers 200, the console stays clean, no resource comes from another host, the
+math is typeset by the bundled MathJax, and the gallery offers its downloads.
+Full-page screenshots go to ``$CLADEC_ARTIFACTS/screenshots`` (default
+``test-artifacts/screenshots`` under the repository root).
+
+Environment:
+
+``CLADEC_SITE_DIR``
+    Use this already built site (the folder holding ``index.html``) instead of
+    building one.
+``CLADEC_TEST_HOME``
+    ``CLADEC_HOME`` for the build, e.g. to share the model cache with other
+    tests of the run (default: a fresh temporary folder).
+``CLADEC_SITE_BUILD_TIMEOUT``
+    Seconds the build may take (default 1200).
+``CLADEC_ARTIFACTS``
+    Where screenshots and the build log are written.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+GALLERY = REPO / "gallery"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+APT_HINT = "apt-get install chromium chromium-driver"
+
+# Folders and files that Sphinx, autosummary and Sphinx-Gallery generate inside docs/.
+GENERATED_IN_DOCS = ("_build", "auto_examples", "generated", "sg_execution_times.rst", "__pycache__")
+# Pages that the gallery itself generates and that are not tutorials.
+GALLERY_NON_EXAMPLES = {"index.html", "sg_execution_times.html"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def artifacts_dir() -> Path:
+    value = os.environ.get("CLADEC_ARTIFACTS", "").strip()
+    return Path(value).expanduser() if value else REPO / "test-artifacts"
+
+
+def hand_written_pages() -> dict[str, Path]:
+    """Docnames (``method``, ``api``) of the .rst pages written by hand under docs/."""
+    pages = {}
+    for path in sorted(DOCS.rglob("*.rst")):
+        rel = path.relative_to(DOCS)
+        if rel.parts[0] in {"_build", "_templates", "auto_examples"} or "generated" in rel.parts:
+            continue
+        if rel.name == "sg_execution_times.rst":
+            continue
+        pages[rel.with_suffix("").as_posix()] = path
+    return pages
+
+
+def toctree_entries(path: Path, docname: str) -> list[str]:
+    """Docnames listed by the ``toctree`` directives of one page, made absolute."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    base = posix_dirname(docname)
+    entries = []
+    i = 0
+    while i < len(lines):
+        if re.match(r"^(\s*)\.\. toctree::", lines[i]):
+            indent = len(lines[i]) - len(lines[i].lstrip())
+            i += 1
+            while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > indent):
+                entry = lines[i].strip()
+                i += 1
+                if not entry or entry.startswith(":"):
+                    continue
+                match = re.match(r"^.*<(.+)>$", entry)  # "Title <target>"
+                target = match.group(1) if match else entry
+                if "://" in target or target == "self":
+                    continue
+                if target.startswith("/"):
+                    entries.append(target.lstrip("/"))
+                else:
+                    entries.append(posix_normpath(f"{base}/{target}" if base else target))
+            continue
+        i += 1
+    return entries
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def posix_dirname(docname: str) -> str:
+    return docname.rsplit("/", 1)[0] if "/" in docname else ""
+
+
+def posix_normpath(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts)
+
+
+def conf_assignments() -> dict[str, ast.expr]:
+    """Top-level ``name = value`` assignments of docs/conf.py, by name (not executed)."""
+    tree = ast.parse((DOCS / "conf.py").read_text(encoding="utf-8"))
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            found[node.target.id] = node.value
+    return found
+
+
+def string_constants(node: ast.AST | None) -> list[str]:
+    if node is None:
+        return []
+    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def public_names() -> list[str]:
+    """``cladec.__all__``, read from the source without importing TensorFlow."""
+    tree = ast.parse((REPO / "cladec" / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("cladec/__init__.py defines no __all__")
+
+
+def gallery_scripts() -> list[str]:
+    return sorted(p.stem for p in GALLERY.glob("plot_*.py"))
+
+
+# --------------------------------------------------------------------------- fast checks
+
+
+def test_every_page_is_in_a_toctree_or_orphan():
+    pages = hand_written_pages()
+    assert "index" in pages, "docs/index.rst is missing"
+    referenced: set[str] = set()
+    for docname, path in pages.items():
+        referenced.update(toctree_entries(path, docname))
+    lost = [
+        f"docs/{name}.rst"
+        for name, path in pages.items()
+        if name != "index"
+        and name not in referenced
+        and not re.search(r"^:orphan:\s*$", path.read_text(encoding="utf-8"), re.M)
+    ]
+    assert not lost, f"pages neither in a toctree nor marked :orphan: {lost}"
+    generated_ok = {"auto_examples/index"} if (GALLERY / "GALLERY_HEADER.rst").is_file() else set()
+    dangling = sorted(referenced - set(pages) - generated_ok)
+    assert not dangling, f"toctree entries with no page: {dangling}"
+
+
+def test_conf_is_offline():
+    conf = conf_assignments()
+    extensions = string_constants(conf.get("extensions"))
+    assert extensions, "docs/conf.py sets no extensions"
+    assert not [e for e in extensions if "intersphinx" in e], "intersphinx fetches inventories from the web"
+    assert "intersphinx_mapping" not in conf
+    for name in ("html_js_files", "html_css_files", "mathjax_path", "html_favicon", "html_logo"):
+        urls = [s for s in string_constants(conf.get(name)) if re.match(r"^(https?:)?//", s)]
+        assert not urls, f"{name} loads from another host: {urls}"
+    for template in sorted((DOCS / "_templates").rglob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        remote = re.findall(r"""(?:src|href)=["'](?:https?:)?//[^"']+""", text)
+        assert not remote, f"{template.relative_to(REPO)} loads remote resources: {remote}"
+
+
+def test_api_page_covers_every_public_name():
+    text = (DOCS / "api.rst").read_text(encoding="utf-8")
+    listed = set()
+    in_block = False
+    for line in text.splitlines():
+        if line.startswith(".. autosummary::"):
+            in_block = True
+            continue
+        if in_block:
+            if line.strip() and not line.startswith(" "):
+                in_block = False
+            elif line.strip() and not line.strip().startswith(":"):
+                listed.add(line.strip())
+    missing = [name for name in public_names() if name not in listed]
+    assert not missing, f"docs/api.rst does not list these names of cladec.__all__: {missing}"
+
+
+def test_gallery_has_a_header():
+    headers = [GALLERY / n for n in ("GALLERY_HEADER.rst", "README.rst", "README.txt")]
+    assert any(p.is_file() for p in headers), "gallery/ needs GALLERY_HEADER.rst for Sphinx-Gallery"
+
+
+# --------------------------------------------------------------------------- the built site
+
+
+@dataclass
+class Site:
+    root: Path
+    base_url: str
+    requests: list  # (path, status) of every request the server answered, in order
+    source_gallery: Path
+
+    def url(self, rel: str) -> str:
+        return urllib.parse.urljoin(self.base_url, rel)
+
+    def example_pages(self) -> list[str]:
+        folder = self.root / "auto_examples"
+        return sorted(
+            f"auto_examples/{p.name}"
+            for p in folder.glob("*.html")
+            if p.name not in GALLERY_NON_EXAMPLES
+        )
+
+
+def _require_browser() -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} missing: install Debian's packages ({APT_HINT})")
+    pytest.importorskip("selenium", reason="pip install selenium (the project's test extra)")
+
+
+def _copy_sources(dest: Path) -> None:
+    """Copy docs/ and gallery/ (without generated files); link the rest of the repository."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(DOCS, dest / "docs", ignore=shutil.ignore_patterns(*GENERATED_IN_DOCS))
+    shutil.copytree(
+        GALLERY, dest / "gallery", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+    )
+    # Scripts may read files beside the repository's other folders (read only).
+    for entry in REPO.iterdir():
+        if entry.name.startswith(".") or entry.name in {"docs", "gallery", "test-artifacts", "build", "dist"}:
+            continue
+        (dest / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+
+
+def _build_site(tmp: Path) -> Path:
+    src = tmp / "src"
+    _copy_sources(src)
+    out = tmp / "html"
+    home = os.environ.get("CLADEC_TEST_HOME", "").strip() or str(tmp / "cladec_home")
+    env = dict(os.environ)
+    env.update(
+        CLADEC_PROFILE="quick",
+        CLADEC_HOME=home,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        MPLBACKEND="Agg",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")])),
+    )
+    timeout = float(os.environ.get("CLADEC_SITE_BUILD_TIMEOUT", "1200"))
+    log_path = artifacts_dir() / "site-build.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", str(out)]
+    start = time.perf_counter()
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write(f"$ {' '.join(command)}  (cwd {src}, CLADEC_HOME={home})\n")
+        log.flush()
+        try:
+            result = subprocess.run(
+                command, cwd=src, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, timeout=timeout, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                f"the quick site build took more than {timeout:.0f} s\n{_tail(log_path)}\n"
+                f"(full log: {log_path})",
+                pytrace=False,
+            )
+    seconds = time.perf_counter() - start
+    with open(log_path, "a", encoding="utf-8") as log:
+        log.write(f"\n[test_site] exit code {result.returncode} after {seconds:.0f} s\n")
+    if result.returncode != 0 or not (out / "index.html").is_file():
+        pytest.fail(
+            f"sphinx-build -W failed (exit code {result.returncode}) after {seconds:.0f} s\n"
+            f"{_tail(log_path)}\n(full log: {log_path})",
+            pytrace=False,
+        )
+    return out
+
+
+def _tail(path: Path, lines: int = 150) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(["--- build log (last lines) ---", *text[-lines:]])
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site; remembers every (path, status) it answered."""
+
+    requests: list = []
+    lock = threading.Lock()
+
+    def log_message(self, format, *args):  # noqa: A002 (signature of the base class)
+        pass
+
+    def log_request(self, code="-", size="-"):
+        try:
+            status = int(code)
+        except (TypeError, ValueError):
+            status = getattr(code, "value", 0)
+        with self.lock:
+            self.requests.append((urllib.parse.urlsplit(self.path).path, status))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Site:
+    """The quick site, built once per run (or taken from CLADEC_SITE_DIR), served on 127.0.0.1."""
+    _require_browser()
+    given = os.environ.get("CLADEC_SITE_DIR", "").strip()
+    if given:
+        root = Path(given).expanduser().resolve()
+        assert (root / "index.html").is_file(), f"CLADEC_SITE_DIR={given} holds no index.html"
+        source_gallery = GALLERY
+    else:
+        tmp = tmp_path_factory.mktemp("cladec_site")
+        root = _build_site(tmp)
+        source_gallery = tmp / "src" / "gallery"
+
+    requests: list = []
+    handler = type("SiteHandler", (_Handler,), {"requests": requests, "lock": threading.Lock()})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield Site(root, f"http://{host}:{port}/", requests, source_gallery)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(site, tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile_dir = tmp_path_factory.mktemp("chromium_profile")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        "--window-size=1280,2000",
+        f"--user-data-dir={profile_dir}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_window_size(1280, 2000)
+    driver.set_page_load_timeout(120)
+    driver.set_script_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@dataclass
+class PageReport:
+    rel: str
+    title: str = ""
+    ready: bool = False
+    broken_images: list = field(default_factory=list)
+    console_errors: list = field(default_factory=list)
+    failed_requests: list = field(default_factory=list)
+    external_resources: list = field(default_factory=list)
+    links: list = field(default_factory=list)  # absolute URLs on the site's host, no fragment
+    math_total: int = 0
+    math_unrendered: int = 0
+    math_errors: int = 0
+    screenshot: Path | None = None
+
+
+_COLLECT_JS = """
+const local = location.host;
+const out = {links: [], external: [], images: []};
+for (const el of document.querySelectorAll('[href], [src]')) {
+  for (const attr of ['href', 'src']) {
+    const raw = el.getAttribute(attr);
+    if (!raw || raw.startsWith('#') || raw.startsWith('javascript:') || raw.startsWith('mailto:')
+        || raw.startsWith('data:')) continue;
+    let url;
+    try { url = new URL(raw, document.baseURI); } catch (e) { continue; }
+    if (url.host === local) { url.hash = ''; out.links.push(url.href); continue; }
+    const tag = el.tagName.toLowerCase();
+    const rel = (el.getAttribute('rel') || '').toLowerCase();
+    // A hyperlink to another site is fine; a resource loaded from one is not.
+    if (tag !== 'a' && !(tag === 'link' && !/stylesheet|icon|preload|modulepreload|manifest/.test(rel))) {
+      out.external.push(tag + ' ' + url.href);
+    }
+  }
+}
+for (const img of document.images) {
+  if (!(img.complete && img.naturalWidth > 0)) out.images.push(img.currentSrc || img.src);
+}
+return out;
+"""
+
+_IMAGES_DONE_JS = """
+for (const img of document.images) { if (img.loading === 'lazy') img.loading = 'eager'; }
+return Array.from(document.images).every(img => img.complete);
+"""
+
+_MATH_STATE_JS = """
+const nodes = document.querySelectorAll('span.math, div.math');
+if (nodes.length === 0) return {total: 0, done: true, unrendered: 0, errors: 0};
+const hub = window.MathJax && window.MathJax.Hub;
+const queue = hub && hub.queue;
+const idle = !!(window.MathJax && window.MathJax.isReady && queue
+                && !queue.pending && !queue.running && (!queue.queue || queue.queue.length === 0));
+let unrendered = 0;
+for (const n of nodes) { if (!n.querySelector('.mjx-chtml, .MathJax_CHTML')) unrendered += 1; }
+const errors = document.querySelectorAll('.mjx-merror, .MathJax_Error, merror').length;
+return {total: nodes.length, done: idle && unrendered === 0 && document.fonts.status === 'loaded',
+        unrendered: unrendered, errors: errors};
+"""
+
+
+def _wait(predicate, timeout: float, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+def _screenshot(driver, path: Path, max_height: int = 16000) -> Path:
+    import base64
+
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics.get("cssContentSize") or metrics["contentSize"]
+    width = max(1, int(size["width"]))
+    height = max(1, min(int(size["height"]), max_height))
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "fromSurface": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+def _visit(driver, site: Site, rel: str, screenshot_dir: Path | None) -> PageReport:
+    report = PageReport(rel)
+    driver.get_log("browser")  # drop what earlier pages left
+    first_request = len(site.requests)
+    driver.get(site.url(rel))
+    report.ready = bool(
+        _wait(lambda: driver.execute_script("return document.readyState") == "complete", 60)
+    )
+    report.title = driver.title
+    _wait(lambda: driver.execute_script(_IMAGES_DONE_JS), 30)
+    math = _wait(lambda: (lambda s: s if s["done"] else None)(driver.execute_script(_MATH_STATE_JS)), 30)
+    math = math or driver.execute_script(_MATH_STATE_JS)
+    report.math_total, report.math_unrendered, report.math_errors = (
+        math["total"], math["unrendered"], math["errors"],
+    )
+    collected = driver.execute_script(_COLLECT_JS)
+    report.links = sorted(set(collected["links"]))
+    report.external_resources = sorted(set(collected["external"]))
+    report.broken_images = sorted(set(collected["images"]))
+    if screenshot_dir is not None:
+        name = rel.removesuffix(".html").replace("/", "__") + ".png"
+        report.screenshot = _screenshot(driver, screenshot_dir / name)
+    time.sleep(0.3)  # let late requests (fonts) reach the server log
+    report.console_errors = [
+        entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"
+    ]
+    report.failed_requests = [
+        f"{path} -> {status}" for path, status in site.requests[first_request:] if status >= 400
+    ]
+    return report
+
+
+@pytest.fixture(scope="session")
+def pages(site, browser) -> dict[str, PageReport]:
+    """Visit the landing page, the hand-written pages, the gallery and the API pages once."""
+    screenshots = artifacts_dir() / "screenshots"
+    if screenshots.is_dir():
+        for old in screenshots.glob("*.png"):
+            old.unlink()
+    shoot = {"index.html", "installation.html", "method.html", "api.html", "auto_examples/index.html"}
+    shoot.update(site.example_pages())
+    order = ["index.html", "installation.html", "method.html", "auto_examples/index.html"]
+    order += site.example_pages()
+    order += ["api.html"]
+    order += sorted(
+        f"api/generated/{p.name}" for p in (site.root / "api" / "generated").glob("*.html")
+    )
+    reports = {}
+    for rel in order:
+        reports[rel] = _visit(browser, site, rel, screenshots if rel in shoot else None)
+    return reports
+
+
+def _problems(pages: dict[str, PageReport], attribute: str) -> dict[str, list]:
+    return {rel: getattr(r, attribute) for rel, r in pages.items() if getattr(r, attribute)}
+
+
+@pytest.mark.browser
+def test_pages_load(pages):
+    bad = {
+        rel: f"ready={r.ready} title={r.title!r}"
+        for rel, r in pages.items()
+        if not r.ready
+        or not r.title
+        or "cladec" not in r.title
+        or re.search(r"404|not found|error response", r.title, re.I)
+    }
+    assert not bad, f"pages that did not load as cladec pages: {bad}"
+
+
+@pytest.mark.browser
+def test_images_render(pages):
+    bad = _problems(pages, "broken_images")
+    assert not bad, f"images that did not render (naturalWidth 0): {bad}"
+
+
+@pytest.mark.browser
+def test_browser_console_is_clean(pages):
+    bad = _problems(pages, "console_errors")
+    assert not bad, f"SEVERE messages in the browser console: {json.dumps(bad, indent=1)}"
+
+
+@pytest.mark.browser
+def test_no_request_fails(pages):
+    bad = _problems(pages, "failed_requests")
+    assert not bad, f"requests the pages made that the server could not answer: {bad}"
+
+
+@pytest.mark.browser
+def test_nothing_is_loaded_from_another_host(pages):
+    bad = _problems(pages, "external_resources")
+    assert not bad, f"resources loaded from other hosts (the site must work offline): {bad}"
+
+
+@pytest.mark.browser
+def test_every_local_link_answers_200(pages, site):
+    targets: dict[str, str] = {}
+    for rel, report in pages.items():
+        for url in report.links:
+            targets.setdefault(url, rel)
+    assert targets, "the pages have no local links at all"
+    failures = []
+    for url, found_on in sorted(targets.items()):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                status = response.status
+                response.read()
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError as exc:
+            status = f"{type(exc).__name__}: {exc}"
+        if status != 200:
+            failures.append(f"{url} (linked from {found_on}): {status}")
+    assert not failures, "local links that do not answer 200:\n" + "\n".join(failures)
+
+
+@pytest.mark.browser
+def test_math_is_typeset_offline(pages):
+    method = pages["method.html"]
+    assert method.math_total > 0, "the method page shows no math (eq. 1 is missing)"
+    assert method.math_unrendered == 0 and method.math_errors == 0, (
+        f"MathJax left {method.math_unrendered} of {method.math_total} formulas unrendered "
+        f"and reported {method.math_errors} errors on method.html"
+    )
+    bad = {
+        rel: f"{r.math_unrendered} unrendered, {r.math_errors} errors"
+        for rel, r in pages.items()
+        if r.math_unrendered or r.math_errors
+    }
+    assert not bad, f"pages with math that MathJax did not typeset: {bad}"
+
+
+@pytest.mark.browser
+def test_landing_page(pages, site):
+    landing = pages["index.html"]
+    for target in ("installation.html", "method.html", "auto_examples/index.html", "api.html"):
+        assert site.url(target) in landing.links, f"the landing page does not link to {target}"
+    assert any(u.endswith("cladec-schematic.svg") for u in landing.links), "the schematic is missing"
+    html = (site.root / "index.html").read_text(encoding="utf-8")
+    thumbnails = html.count('class="sphx-glr-thumbcontainer"')
+    assert thumbnails == len(site.example_pages()), (
+        f"the landing page shows {thumbnails} tutorial thumbnails for "
+        f"{len(site.example_pages())} gallery examples"
+    )
+
+
+@pytest.mark.browser
+def test_gallery_index_offers_every_example_and_the_zips(pages, site):
+    index = pages["auto_examples/index.html"]
+    examples = site.example_pages()
+    scripts = sorted(p.stem for p in site.source_gallery.glob("plot_*.py"))
+    assert [Path(e).stem for e in examples] == scripts, (
+        f"example pages {examples} do not match the gallery scripts {scripts}"
+    )
+    for example in examples:
+        assert site.url(example) in index.links, f"the gallery index does not link to {example}"
+
+    zips = {Path(urllib.parse.urlsplit(u).path).name: u for u in index.links if u.endswith(".zip")}
+    assert "auto_examples_python.zip" in zips, f"no 'download all' Python zip; zips: {sorted(zips)}"
+    expected = {"auto_examples_python.zip": ".py"}
+    if examples:
+        assert "auto_examples_jupyter.zip" in zips, f"no 'download all' notebook zip; zips: {sorted(zips)}"
+        expected["auto_examples_jupyter.zip"] = ".ipynb"
+    for name, suffix in expected.items():
+        local = site.root / urllib.parse.unquote(urllib.parse.urlsplit(zips[name]).path).lstrip("/")
+        with zipfile.ZipFile(local) as archive:
+            members = sorted(Path(n).stem for n in archive.namelist() if n.endswith(suffix))
+        assert members == scripts, f"{name} holds {members}, expected {scripts}"
+
+
+@pytest.mark.browser
+def test_gallery_examples_offer_script_and_notebook(pages, site):
+    for example in site.example_pages():
+        report = pages[example]
+        stem = Path(example).stem
+        for suffix in (".py", ".ipynb"):
+            links = [u for u in report.links if urllib.parse.urlsplit(u).path.endswith(stem + suffix)]
+            assert links, f"{example} has no download link for {stem}{suffix}"
+            local = site.root / urllib.parse.unquote(urllib.parse.urlsplit(links[0]).path).lstrip("/")
+            assert local.is_file() and local.stat().st_size > 0, f"{local} is missing or empty"
+            if suffix == ".ipynb":
+                notebook = json.loads(local.read_text(encoding="utf-8"))
+                assert notebook.get("cells"), f"{local.name} has no cells"
+                first = "".join(notebook["cells"][0].get("source", []))
+                assert "pip install" in first, f"the first cell of {local.name} does not say how to install"
+
+
+@pytest.mark.browser
+def test_api_index_links_every_public_name(pages, site):
+    api = pages["api.html"]
+    for name in public_names():
+        page = f"api/generated/cladec.{name}.html"
+        assert (site.root / page).is_file(), f"no API page for cladec.{name}"
+        assert site.url(page) in api.links, f"api.html does not link to {page}"
+
+
+@pytest.mark.browser
+def test_screenshots_are_saved(pages, site):
+    expected = ["index.html", "auto_examples/index.html", *site.example_pages()]
+    for rel in expected:
+        shot = pages[rel].screenshot
+        assert shot is not None and shot.is_file(), f"no screenshot of {rel}"
+        with open(shot, "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n", f"{shot} is not a PNG"
+        assert shot.stat().st_size > 5000, f"{shot} looks empty"
