@@ -54,7 +54,13 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 APT_HINT = "apt-get install chromium chromium-driver"
 
 # Folders and files that Sphinx, autosummary and Sphinx-Gallery generate inside docs/.
-GENERATED_IN_DOCS = ("_build", "auto_examples", "generated", "sg_execution_times.rst", "__pycache__")
+GENERATED_IN_DOCS = (
+    "_build",
+    "auto_examples",
+    "generated",
+    "sg_execution_times.rst",
+    "__pycache__",
+)
 # Pages that the gallery itself generates and that are not tutorials.
 GALLERY_NON_EXAMPLES = {"index.html", "sg_execution_times.html"}
 
@@ -146,7 +152,9 @@ def conf_assignments() -> dict[str, ast.expr]:
 def string_constants(node: ast.AST | None) -> list[str]:
     if node is None:
         return []
-    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return [
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
 
 
 def public_names() -> list[str]:
@@ -190,7 +198,9 @@ def test_conf_is_offline():
     conf = conf_assignments()
     extensions = string_constants(conf.get("extensions"))
     assert extensions, "docs/conf.py sets no extensions"
-    assert not [e for e in extensions if "intersphinx" in e], "intersphinx fetches inventories from the web"
+    assert not [e for e in extensions if "intersphinx" in e], (
+        "intersphinx fetches inventories from the web"
+    )
     assert "intersphinx_mapping" not in conf
     for name in ("html_js_files", "html_css_files", "mathjax_path", "html_favicon", "html_logo"):
         urls = [s for s in string_constants(conf.get(name)) if re.match(r"^(https?:)?//", s)]
@@ -257,11 +267,19 @@ def _copy_sources(dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(DOCS, dest / "docs", ignore=shutil.ignore_patterns(*GENERATED_IN_DOCS))
     shutil.copytree(
-        GALLERY, dest / "gallery", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+        GALLERY,
+        dest / "gallery",
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
     )
     # Scripts may read files beside the repository's other folders (read only).
     for entry in REPO.iterdir():
-        if entry.name.startswith(".") or entry.name in {"docs", "gallery", "test-artifacts", "build", "dist"}:
+        if entry.name.startswith(".") or entry.name in {
+            "docs",
+            "gallery",
+            "test-artifacts",
+            "build",
+            "dist",
+        }:
             continue
         (dest / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
 
@@ -289,8 +307,14 @@ def _build_site(tmp: Path) -> Path:
         log.flush()
         try:
             result = subprocess.run(
-                command, cwd=src, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, timeout=timeout, check=False,
+                command,
+                cwd=src,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             pytest.fail(
@@ -431,7 +455,8 @@ for (const el of document.querySelectorAll('[href], [src]')) {
     const tag = el.tagName.toLowerCase();
     const rel = (el.getAttribute('rel') || '').toLowerCase();
     // A hyperlink to another site is fine; a resource loaded from one is not.
-    if (tag !== 'a' && !(tag === 'link' && !/stylesheet|icon|preload|modulepreload|manifest/.test(rel))) {
+    const loads = /stylesheet|icon|preload|modulepreload|manifest/.test(rel);
+    if (tag !== 'a' && !(tag === 'link' && !loads)) {
       out.external.push(tag + ' ' + url.href);
     }
   }
@@ -502,10 +527,14 @@ def _visit(driver, site: Site, rel: str, screenshot_dir: Path | None) -> PageRep
     )
     report.title = driver.title
     _wait(lambda: driver.execute_script(_IMAGES_DONE_JS), 30)
-    math = _wait(lambda: (lambda s: s if s["done"] else None)(driver.execute_script(_MATH_STATE_JS)), 30)
+    math = _wait(
+        lambda: (lambda s: s if s["done"] else None)(driver.execute_script(_MATH_STATE_JS)), 30
+    )
     math = math or driver.execute_script(_MATH_STATE_JS)
     report.math_total, report.math_unrendered, report.math_errors = (
-        math["total"], math["unrendered"], math["errors"],
+        math["total"],
+        math["unrendered"],
+        math["errors"],
     )
     collected = driver.execute_script(_COLLECT_JS)
     report.links = sorted(set(collected["links"]))
@@ -531,7 +560,13 @@ def pages(site, browser) -> dict[str, PageReport]:
     if screenshots.is_dir():
         for old in screenshots.glob("*.png"):
             old.unlink()
-    shoot = {"index.html", "installation.html", "method.html", "api.html", "auto_examples/index.html"}
+    shoot = {
+        "index.html",
+        "installation.html",
+        "method.html",
+        "api.html",
+        "auto_examples/index.html",
+    }
     shoot.update(site.example_pages())
     order = ["index.html", "installation.html", "method.html", "auto_examples/index.html"]
     order += site.example_pages()
@@ -629,7 +664,9 @@ def test_landing_page(pages, site):
     landing = pages["index.html"]
     for target in ("installation.html", "method.html", "auto_examples/index.html", "api.html"):
         assert site.url(target) in landing.links, f"the landing page does not link to {target}"
-    assert any(u.endswith("cladec-schematic.svg") for u in landing.links), "the schematic is missing"
+    assert any(u.endswith("cladec-schematic.svg") for u in landing.links), (
+        "the schematic is missing"
+    )
     html = (site.root / "index.html").read_text(encoding="utf-8")
     thumbnails = html.count('class="sphx-glr-thumbcontainer"')
     assert thumbnails == len(site.example_pages()), (
@@ -653,7 +690,9 @@ def test_gallery_index_offers_every_example_and_the_zips(pages, site):
     assert "auto_examples_python.zip" in zips, f"no 'download all' Python zip; zips: {sorted(zips)}"
     expected = {"auto_examples_python.zip": ".py"}
     if examples:
-        assert "auto_examples_jupyter.zip" in zips, f"no 'download all' notebook zip; zips: {sorted(zips)}"
+        assert "auto_examples_jupyter.zip" in zips, (
+            f"no 'download all' notebook zip; zips: {sorted(zips)}"
+        )
         expected["auto_examples_jupyter.zip"] = ".ipynb"
     for name, suffix in expected.items():
         local = site.root / urllib.parse.unquote(urllib.parse.urlsplit(zips[name]).path).lstrip("/")
@@ -668,15 +707,21 @@ def test_gallery_examples_offer_script_and_notebook(pages, site):
         report = pages[example]
         stem = Path(example).stem
         for suffix in (".py", ".ipynb"):
-            links = [u for u in report.links if urllib.parse.urlsplit(u).path.endswith(stem + suffix)]
+            links = [
+                u for u in report.links if urllib.parse.urlsplit(u).path.endswith(stem + suffix)
+            ]
             assert links, f"{example} has no download link for {stem}{suffix}"
-            local = site.root / urllib.parse.unquote(urllib.parse.urlsplit(links[0]).path).lstrip("/")
+            local = site.root / urllib.parse.unquote(urllib.parse.urlsplit(links[0]).path).lstrip(
+                "/"
+            )
             assert local.is_file() and local.stat().st_size > 0, f"{local} is missing or empty"
             if suffix == ".ipynb":
                 notebook = json.loads(local.read_text(encoding="utf-8"))
                 assert notebook.get("cells"), f"{local.name} has no cells"
                 first = "".join(notebook["cells"][0].get("source", []))
-                assert "pip install" in first, f"the first cell of {local.name} does not say how to install"
+                assert "pip install" in first, (
+                    f"the first cell of {local.name} does not say how to install"
+                )
 
 
 @pytest.mark.browser
