@@ -73,8 +73,8 @@ PROFILES = {
     ),
     "quick": Profile(
         name="quick",
-        n_train=3000,
-        n_test=1000,
+        n_train=2000,
+        n_test=500,
         classifier_epochs={"default": 2},
         classifier_batch_size=64,
         decoder_epochs=2,

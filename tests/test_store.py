@@ -126,7 +126,7 @@ def test_cli_help_and_usage_errors():
 
 
 def test_profiles_are_validated(monkeypatch):
-    assert cladec.get_profile("quick").n_train == 3000
+    assert cladec.get_profile("quick").n_train == 2000
     monkeypatch.setenv("CLADEC_PROFILE", "fast")
     with pytest.raises(ValueError, match="CLADEC_PROFILE='fast'.*full, quick"):
         cladec.get_profile()
