@@ -44,7 +44,13 @@ def docs(session: nox.Session) -> None:
         session.error(f"profile {profile!r} is not one of: full, quick")
     out = DOCS_BUILD / "html"
     session.run(
-        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(out),
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "docs",
+        str(out),
         env={"CLADEC_PROFILE": profile, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     session.log(f"Site built under the {profile!r} profile: open {out / 'index.html'}")
@@ -54,7 +60,9 @@ def docs(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Check style and common bugs with ruff."""
     session.install("ruff>=0.4")
-    session.run("ruff", "check", "cladec", "tests", "gallery", "benchmarks", "noxfile.py", "docs/conf.py")
+    paths = ("cladec", "tests", "gallery", "benchmarks", "noxfile.py", "docs/conf.py")
+    session.run("ruff", "format", "--check", *paths)
+    session.run("ruff", "check", *paths)
 
 
 @nox.session(name="clean-docs", venv_backend="none")

@@ -27,7 +27,9 @@ def _cache_list(args) -> int:
         fields = entry.meta.get("fields", {})
         what = fields.get("kind", "?")
         detail = " ".join(
-            f"{k}={fields[k]}" for k in ("architecture", "dataset", "layer", "alpha", "n_units", "epochs") if k in fields
+            f"{k}={fields[k]}"
+            for k in ("architecture", "dataset", "layer", "alpha", "n_units", "epochs")
+            if k in fields
         )
         size = sum(p.stat().st_size for p in entry.path.iterdir() if p.is_file())
         print(
@@ -56,8 +58,10 @@ def _info(args) -> int:
     from . import __version__, config
     from .profiles import get_profile
 
-    print(f"cladec {__version__}, keras {keras.__version__}, tensorflow {tensorflow.__version__}, "
-          f"numpy {numpy.__version__}, python {platform.python_version()} on {platform.machine()}")
+    print(
+        f"cladec {__version__}, keras {keras.__version__}, tensorflow {tensorflow.__version__}, "
+        f"numpy {numpy.__version__}, python {platform.python_version()} on {platform.machine()}"
+    )
     print(f"CLADEC_HOME    {config.cladec_home()}")
     print(f"CLADEC_PROFILE {get_profile().describe()}")
     print(f"CLADEC_DATA    {config.data_dir() or '(not set)'}")

@@ -74,6 +74,10 @@ def check_alpha(alpha) -> float:
         raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}")
     value = float(alpha)
     if not 0.0 <= value <= 1.0:
-        hint = f" (did you mean {value / 100:g}? alphas are fractions, not percent)" if 1 < value <= 100 else ""
+        hint = (
+            f" (did you mean {value / 100:g}? alphas are fractions, not percent)"
+            if 1 < value <= 100
+            else ""
+        )
         raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}{hint}")
     return value

@@ -166,7 +166,12 @@ def build_decoder(
         image = layers.Conv2DTranspose(
             1, 3, strides=3, padding="valid", output_padding=1, activation="sigmoid"
         )(x)
-    elif reference and classifier_kind == "perfect" and layer_name == "my_conv" and code_size == 7 * 7 * 64:
+    elif (
+        reference
+        and classifier_kind == "perfect"
+        and layer_name == "my_conv"
+        and code_size == 7 * 7 * 64
+    ):
         x = layers.Reshape((7, 7, 64))(codes)
         x = layers.Conv2DTranspose(64, 4, strides=2, padding="same", activation="relu")(x)
         image = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="sigmoid")(x)

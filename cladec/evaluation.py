@@ -40,7 +40,7 @@ from . import training as _training
 from ._atomic import atomic_file
 from ._inputs import as_images, as_labels, check_alpha
 from .losses import check_loss_scale, classification_loss, reconstruction_loss
-from .store import ModelStore, default_store, fingerprint_model
+from .store import ModelStore, as_store, fingerprint_model
 from .training import evaluate_classifier, fit_classifier, predict_batched, seed_everything
 
 __all__ = [
@@ -415,12 +415,16 @@ def evaluation_accuracy(
         "seed": int(seed),
         "recalibrate_batchnorm": recalibrate,
     }
-    store = _store_for(cache)
+    store = as_store(cache)
     log = _log(verbose)
     result = {
-        "epochs": epochs, "batch_size": int(batch_size), "seed": int(seed),
-        "n_train": int(len(x_train)), "n_test": int(len(x_test)),
-        "recalibrate_batchnorm": recalibrate, "architecture": arch_name,
+        "epochs": epochs,
+        "batch_size": int(batch_size),
+        "seed": int(seed),
+        "n_train": int(len(x_train)),
+        "n_test": int(len(x_test)),
+        "recalibrate_batchnorm": recalibrate,
+        "architecture": arch_name,
         "key": ModelStore.key(fields),
     }
     hit = store.load(fields, build) if store is not None else None
@@ -428,18 +432,24 @@ def evaluation_accuracy(
         _, meta = hit
         metrics = meta["metrics"]
         result.update(
-            accuracy=float(metrics["val_accuracy"]), loss=float(metrics["val_loss"]),
+            accuracy=float(metrics["val_accuracy"]),
+            loss=float(metrics["val_loss"]),
             train_accuracy=float(metrics.get("accuracy", float("nan"))),
-            from_cache=True, train_seconds=float(meta["train_seconds"]),
+            from_cache=True,
+            train_seconds=float(meta["train_seconds"]),
         )
         if log:
-            log(f"{label}: loaded from the model cache (trained in "
-                f"{result['train_seconds']:.0f} s), test accuracy {result['accuracy']:.4f}")
+            log(
+                f"{label}: loaded from the model cache (trained in "
+                f"{result['train_seconds']:.0f} s), test accuracy {result['accuracy']:.4f}"
+            )
         return result
 
     if log:
-        log(f"{label}: training a fresh {arch_name} classifier {epochs} epochs on "
-            f"{len(x_train)} reconstructions")
+        log(
+            f"{label}: training a fresh {arch_name} classifier {epochs} epochs on "
+            f"{len(x_train)} reconstructions"
+        )
     model = fresh
     metrics = fit_classifier(
         model, x_train, y_tr, epochs=epochs, batch_size=batch_size, seed=seed, log=log, label=label
@@ -450,24 +460,17 @@ def evaluation_accuracy(
     if store is not None:
         store.save(fields, model, train_seconds=metrics["seconds"], metrics=metrics)
     result.update(
-        accuracy=float(metrics["val_accuracy"]), loss=float(metrics["val_loss"]),
-        train_accuracy=float(metrics["accuracy"]), from_cache=False,
+        accuracy=float(metrics["val_accuracy"]),
+        loss=float(metrics["val_loss"]),
+        train_accuracy=float(metrics["accuracy"]),
+        from_cache=False,
         train_seconds=float(metrics["seconds"]),
     )
     if log:
-        log(f"{label}: test accuracy {result['accuracy']:.4f} "
-            f"after {result['train_seconds']:.0f} s")
+        log(
+            f"{label}: test accuracy {result['accuracy']:.4f} after {result['train_seconds']:.0f} s"
+        )
     return result
-
-
-def _store_for(cache) -> ModelStore | None:
-    if cache is True:
-        return default_store()
-    if cache is False or cache is None:
-        return None
-    if isinstance(cache, ModelStore):
-        return cache
-    raise ValueError(f"cache must be True, False or a ModelStore; got {cache!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -991,15 +994,31 @@ def rows_from_reference(table) -> list[EvaluationRow]:
         clf_loss = cell(metrics, "classification_loss", "classifier")
         if clf_loss is None:
             clf_loss = cell(metrics, "total_loss", "classifier")
-        rows.append(EvaluationRow(
-            dataset, layer, "classifier", None, None, clf_loss, clf_loss,
-            cell(metrics, "evaluation_accuracy", "classifier"),
-        ))
+        rows.append(
+            EvaluationRow(
+                dataset,
+                layer,
+                "classifier",
+                None,
+                None,
+                clf_loss,
+                clf_loss,
+                cell(metrics, "evaluation_accuracy", "classifier"),
+            )
+        )
         rec = cell(metrics, "reconstruction_loss", "refAE")
-        rows.append(EvaluationRow(
-            dataset, layer, "refAE", None, rec, None,
-            cell(metrics, "total_loss", "refAE"), cell(metrics, "evaluation_accuracy", "refAE"),
-        ))
+        rows.append(
+            EvaluationRow(
+                dataset,
+                layer,
+                "refAE",
+                None,
+                rec,
+                None,
+                cell(metrics, "total_loss", "refAE"),
+                cell(metrics, "evaluation_accuracy", "refAE"),
+            )
+        )
         for header, alpha in alpha_columns:
             values = [cell(metrics, m, header) for m in EVAL_METRICS]
             if all(v is None for v in values):
@@ -1053,8 +1072,16 @@ def run_provenance(profile=None, **extra) -> dict:
 # ---------------------------------------------------------------------------
 
 _COMPARISON_FIELDS = (
-    "dataset", "layer", "eval", "column", "alpha", "reference", "ours", "difference",
-    "within_tolerance", "rule",
+    "dataset",
+    "layer",
+    "eval",
+    "column",
+    "alpha",
+    "reference",
+    "ours",
+    "difference",
+    "within_tolerance",
+    "rule",
 )
 
 
@@ -1118,15 +1145,29 @@ def compare_with_reference(
             if ref_value is None or our_value is None:
                 continue
             within, rule = _judge(
-                ref_row["eval"], column, alpha, float(our_value), float(ref_value),
-                accuracy_tol, reconstruction_rel_tol, max_alpha_for_reconstruction,
+                ref_row["eval"],
+                column,
+                alpha,
+                float(our_value),
+                float(ref_value),
+                accuracy_tol,
+                reconstruction_rel_tol,
+                max_alpha_for_reconstruction,
             )
-            result.append({
-                "dataset": key[0], "layer": key[1], "eval": key[2], "column": column.strip(),
-                "alpha": alpha, "reference": float(ref_value), "ours": float(our_value),
-                "difference": float(our_value) - float(ref_value),
-                "within_tolerance": within, "rule": rule,
-            })
+            result.append(
+                {
+                    "dataset": key[0],
+                    "layer": key[1],
+                    "eval": key[2],
+                    "column": column.strip(),
+                    "alpha": alpha,
+                    "reference": float(ref_value),
+                    "ours": float(our_value),
+                    "difference": float(our_value) - float(ref_value),
+                    "within_tolerance": within,
+                    "rule": rule,
+                }
+            )
     return result
 
 
@@ -1283,10 +1324,21 @@ def evaluate_explainers(
     onehot = np.eye(num_classes, dtype=np.float32)[labels_test]
     clf_loss = float(np.asarray(classification_loss(onehot, probs_test)))
     clf_acc = float(np.mean(pred_test == labels_test))
-    rows = [EvaluationRow(
-        name, layer, "classifier", None, None, clf_loss, clf_loss, clf_acc,
-        agreement=None, accuracy_on_reconstructions=None, n_test=len(images_test),
-    )]
+    rows = [
+        EvaluationRow(
+            name,
+            layer,
+            "classifier",
+            None,
+            None,
+            clf_loss,
+            clf_loss,
+            clf_acc,
+            agreement=None,
+            accuracy_on_reconstructions=None,
+            n_test=len(images_test),
+        )
+    ]
     if log:
         log(f"{name} / {layer}: classifier test loss {clf_loss:.4f}, accuracy {clf_acc:.4f}")
 
@@ -1303,16 +1355,34 @@ def evaluate_explainers(
         )
         fid = _fidelity_from_predictions(pred_test, probs_hat.argmax(axis=1), labels_test)
         row = EvaluationRow(
-            name, layer, model, alpha, terms["reconstruction_loss"], terms["classification_loss"],
-            terms["total_loss"], None, fid["agreement"], fid["accuracy_on_reconstructions"],
-            loss_scale=explainer.loss_scale, n_test=len(images_test),
+            name,
+            layer,
+            model,
+            alpha,
+            terms["reconstruction_loss"],
+            terms["classification_loss"],
+            terms["total_loss"],
+            None,
+            fid["agreement"],
+            fid["accuracy_on_reconstructions"],
+            loss_scale=explainer.loss_scale,
+            n_test=len(images_test),
         )
         if evaluate_accuracy:
             x_hat_train = explainer.reconstruct(images_train)
             result = evaluation_accuracy(
-                x_hat_train, labels_train, x_hat_test, labels_test, architecture=architecture,
-                epochs=eval_epochs, batch_size=eval_batch_size, seed=seed, profile=profile,
-                recalibrate_batchnorm=recalibrate_batchnorm, cache=cache, verbose=verbose,
+                x_hat_train,
+                labels_train,
+                x_hat_test,
+                labels_test,
+                architecture=architecture,
+                epochs=eval_epochs,
+                batch_size=eval_batch_size,
+                seed=seed,
+                profile=profile,
+                recalibrate_batchnorm=recalibrate_batchnorm,
+                cache=cache,
+                verbose=verbose,
                 label=f"evaluation classifier ({name} / {layer}, {what})",
             )
             del x_hat_train
@@ -1323,7 +1393,9 @@ def evaluate_explainers(
         if log:
             acc = row.evaluation_accuracy
             acc = "" if acc is None else f", evaluation accuracy {acc:.4f}"
-            log(f"{name} / {layer}: {what}: reconstruction loss {row.reconstruction_loss:.4g}, "
+            log(
+                f"{name} / {layer}: {what}: reconstruction loss {row.reconstruction_loss:.4g}, "
                 f"classification loss {row.classification_loss:.4f}, agreement {row.agreement:.4f}"
-                f"{acc} ({time.perf_counter() - start:.0f} s)")
+                f"{acc} ({time.perf_counter() - start:.0f} s)"
+            )
     return rows

@@ -10,15 +10,15 @@ they share trained models.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import keras
 
 from .datasets import Dataset, load_dataset
 from .explainers import ClaDec, RefAE, fit_alpha_sweep
 from .profiles import Profile, get_profile
-from .training import profile_data, train_classifier
+from .training import predict_batched, profile_data, train_classifier
 
 __all__ = ["LayerExplanation", "explain_layer", "explain_subsets"]
 
@@ -57,6 +57,37 @@ class LayerExplanation:
     cached: int = 0
     notes: list = field(default_factory=list)
 
+    @property
+    def predicted(self):
+        """int64 ``(N,)``: the classifier's predicted class for each test image (computed once)."""
+        if getattr(self, "_predicted", None) is None:
+            self._predicted = predict_batched(
+                self.classifier, self.data.x_test[..., None] / 255.0
+            ).argmax(axis=1)
+        return self._predicted
+
+    def reconstructions(self, x, keys=None, *, refae: bool = True) -> dict:
+        """Rebuild images ``x`` with the RefAE and each ClaDec: ``{"RefAE": ..., key: ...}``.
+
+        Parameters
+        ----------
+        x : ndarray
+            uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` images.
+        keys : sequence or None
+            Which ClaDec explainers (alphas or subset labels); default: all, in order.
+        refae : bool
+            Include the RefAE row first.
+
+        Returns
+        -------
+        dict
+            float32 ``(N, 28, 28, 1)`` arrays, ready for :mod:`cladec.plotting`.
+        """
+        rows = {"RefAE": self.refae.reconstruct(x)} if refae and self.refae is not None else {}
+        for key in self.cladec if keys is None else keys:
+            rows[key] = self.cladec[key].reconstruct(x)
+        return rows
+
     def summary(self) -> str:
         """One line: the profile, the time, what was trained and what came from the cache."""
         accuracy = self.classifier.cladec_info.get("val_accuracy", float("nan"))
@@ -70,14 +101,26 @@ class LayerExplanation:
 def _prepare(dataset, classifier_kind, profile, seed, verbose):
     profile = get_profile(profile)
     full = load_dataset(dataset) if isinstance(dataset, str) else dataset
-    classifier = train_classifier(classifier_kind, full, profile=profile, seed=seed, verbose=verbose)
-    return profile, profile_data(full, profile), classifier
+    classifier = train_classifier(
+        classifier_kind, full, profile=profile, seed=seed, verbose=verbose
+    )
+    fit = {
+        "epochs": profile.decoder_epochs,
+        "batch_size": profile.decoder_batch_size,
+        "seed": seed,
+        "verbose": verbose,
+    }
+    return profile, profile_data(full, profile), classifier, fit
 
 
-def _count(models) -> tuple[int, int]:
-    models = [m for m in models if m is not None]
-    cached = sum(bool(m.from_cache) for m in models)
-    return len(models) - cached, cached
+def _explanation(data, clf, layer, ref, explainers, profile, start) -> LayerExplanation:
+    """Bundle the models and count what was trained now and what came from the cache."""
+    models = [m for m in (ref, *explainers.values()) if m is not None]
+    cached = sum(bool(m.from_cache) for m in models) + int(clf.cladec_info["from_cache"])
+    trained = len(models) + 1 - cached
+    return LayerExplanation(
+        data, clf, layer, ref, explainers, profile, time.perf_counter() - start, trained, cached
+    )
 
 
 def explain_layer(
@@ -120,14 +163,12 @@ def explain_layer(
     LayerExplanation
     """
     start = time.perf_counter()
-    profile, data, clf = _prepare(dataset, classifier, profile, seed, verbose)
-    fit = {"epochs": profile.decoder_epochs, "batch_size": profile.decoder_batch_size, "seed": seed, "verbose": verbose}
+    profile, data, clf, fit = _prepare(dataset, classifier, profile, seed, verbose)
     ref = RefAE(clf, layer, **explainer_kwargs).fit(data.x_train, **fit) if refae else None
-    sweep = fit_alpha_sweep(clf, layer, list(alphas), data.x_train, data.y_train, **fit, **explainer_kwargs)
-    trained, cached = _count([ref, *sweep.values()])
-    trained += 0 if clf.cladec_info["from_cache"] else 1
-    cached += 1 if clf.cladec_info["from_cache"] else 0
-    return LayerExplanation(data, clf, layer, ref, sweep, profile, time.perf_counter() - start, trained, cached)
+    sweep = fit_alpha_sweep(
+        clf, layer, list(alphas), data.x_train, data.y_train, **fit, **explainer_kwargs
+    )
+    return _explanation(data, clf, layer, ref, sweep, profile, start)
 
 
 def explain_subsets(
@@ -154,14 +195,10 @@ def explain_subsets(
     Other parameters are those of :func:`explain_layer`.
     """
     start = time.perf_counter()
-    profile, data, clf = _prepare(dataset, classifier, profile, seed, verbose)
-    fit = {"epochs": profile.decoder_epochs, "batch_size": profile.decoder_batch_size, "seed": seed, "verbose": verbose}
+    profile, data, clf, fit = _prepare(dataset, classifier, profile, seed, verbose)
     ref = RefAE(clf, layer).fit(data.x_train, **fit)
     explainers = {
         label: ClaDec(clf, layer, alpha=alpha, **request).fit(data.x_train, data.y_train, **fit)
         for label, request in subsets.items()
     }
-    trained, cached = _count([ref, *explainers.values()])
-    trained += 0 if clf.cladec_info["from_cache"] else 1
-    cached += 1 if clf.cladec_info["from_cache"] else 0
-    return LayerExplanation(data, clf, layer, ref, explainers, profile, time.perf_counter() - start, trained, cached)
+    return _explanation(data, clf, layer, ref, explainers, profile, start)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import keras
 import numpy as np
@@ -25,7 +25,7 @@ from . import architectures
 from ._atomic import atomic_dir, sha256_bytes
 from ._inputs import as_images, as_labels, check_alpha
 from .losses import check_loss_scale
-from .store import ModelStore, default_store, fingerprint_model
+from .store import as_store, fingerprint_model
 from .training import predict_batched, recalibrate_batchnorm, seed_everything, train_reconstructors
 
 __all__ = ["ClaDec", "RefAE", "fit_alpha_sweep", "resolve_units"]
@@ -57,8 +57,14 @@ def resolve_units(units, top_k: int | None, n: int, codes: np.ndarray | None = N
     if units is not None and top_k is not None:
         raise ValueError("give either units (a fraction or indices) or top_k, not both")
     if top_k is not None:
-        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= top_k <= n:
-            raise ValueError(f"top_k must be an integer in 1..{n} (the layer's units); got {top_k!r}")
+        if (
+            isinstance(top_k, bool)
+            or not isinstance(top_k, (int, np.integer))
+            or not 1 <= top_k <= n
+        ):
+            raise ValueError(
+                f"top_k must be an integer in 1..{n} (the layer's units); got {top_k!r}"
+            )
         if codes is None:
             raise ValueError("top_k needs the layer activations: call fit() first")
         order = np.argsort(-codes.mean(axis=0), kind="stable")
@@ -70,7 +76,9 @@ def resolve_units(units, top_k: int | None, n: int, codes: np.ndarray | None = N
             raise ValueError(f"a fraction of units must be in (0, 1]; got {units!r}")
         k = int(n * float(units))
         if k == 0:
-            raise ValueError(f"units={units!r} keeps int({n} * {units}) = 0 of {n} units: the subset is empty")
+            raise ValueError(
+                f"units={units!r} keeps int({n} * {units}) = 0 of {n} units: the subset is empty"
+            )
         return np.arange(k, dtype=np.int64)
     if isinstance(units, (int, np.integer, bool, str)):
         raise ValueError(
@@ -84,7 +92,9 @@ def resolve_units(units, top_k: int | None, n: int, codes: np.ndarray | None = N
         raise ValueError(f"unit indices must be integers; got {arr.dtype} values")
     bad = arr[(arr < 0) | (arr >= n)]
     if bad.size:
-        raise ValueError(f"unit indices {bad.tolist()[:10]} are out of range for a layer of {n} units (0..{n - 1})")
+        raise ValueError(
+            f"unit indices {bad.tolist()[:10]} are out of range for a layer of {n} units (0..{n - 1})"
+        )
     if np.unique(arr).size != arr.size:
         raise ValueError("unit indices must not repeat")
     return np.sort(arr).astype(np.int64)
@@ -142,7 +152,9 @@ class _LayerExplainer:
         self.learning_rate, self.epsilon = float(learning_rate), float(epsilon)
         self._units_request, self._top_k = units, top_k
         # Fractions and index lists are checked now; top-k waits for data.
-        self.unit_indices = None if top_k is not None else resolve_units(units, None, self.code_size)
+        self.unit_indices = (
+            None if top_k is not None else resolve_units(units, None, self.code_size)
+        )
         if top_k is not None:  # check the request now; the units are picked in fit()
             resolve_units(units, top_k, self.code_size, np.zeros((1, self.code_size)))
         self._custom_decoder = decoder
@@ -180,13 +192,20 @@ class _LayerExplainer:
         seed_everything(seed)
         if self._custom_decoder is not None:
             dec = self._custom_decoder
-            if tuple(dec.input_shape[1:]) != (self.n_units,) or tuple(dec.output_shape[1:]) != self.image_shape:
+            if (
+                tuple(dec.input_shape[1:]) != (self.n_units,)
+                or tuple(dec.output_shape[1:]) != self.image_shape
+            ):
                 raise ValueError(
                     f"decoder must map (N, {self.n_units}) codes to (N, {', '.join(map(str, self.image_shape))}) "
                     f"images; it maps {dec.input_shape} to {dec.output_shape}"
                 )
             return dec
-        spatial = self.layer_shape if len(self.layer_shape) == 3 and self.n_units == self.code_size else None
+        spatial = (
+            self.layer_shape
+            if len(self.layer_shape) == 3 and self.n_units == self.code_size
+            else None
+        )
         return architectures.build_decoder(
             self.n_units,
             classifier_kind=self.classifier_kind,
@@ -198,7 +217,9 @@ class _LayerExplainer:
 
     def _check_fitted(self):
         if self.decoder is None:
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call fit() or load() first")
+            raise RuntimeError(
+                f"this {type(self).__name__} is not fitted yet: call fit() or load() first"
+            )
 
     def _common_fields(self, epochs, batch_size, seed, data_hash) -> dict:
         return {
@@ -207,7 +228,11 @@ class _LayerExplainer:
             "units": sha256_bytes(np.asarray(self.unit_indices, np.int64).tobytes())[:16],
             "n_units": self.n_units,
             "loss_scale": self.loss_scale,
-            "optimizer": {"name": "adam", "learning_rate": self.learning_rate, "epsilon": self.epsilon},
+            "optimizer": {
+                "name": "adam",
+                "learning_rate": self.learning_rate,
+                "epsilon": self.epsilon,
+            },
             "epochs": int(epochs),
             "batch_size": int(batch_size),
             "seed": int(seed),
@@ -240,16 +265,6 @@ def _data_hash(*arrays) -> str:
             digest.update(str((arr.shape, arr.dtype.str)).encode())
             digest.update(arr.tobytes())
     return digest.hexdigest()
-
-
-def _resolve_store(cache) -> ModelStore | None:
-    if cache is True:
-        return default_store()
-    if cache is False or cache is None:
-        return None
-    if isinstance(cache, ModelStore):
-        return cache
-    raise ValueError(f"cache must be True, False or a ModelStore; got {cache!r}")
 
 
 def _log_for(verbose: int):
@@ -336,9 +351,17 @@ class ClaDec(_LayerExplainer):
             ``self``, fitted; ``from_cache`` tells whether training was skipped.
         """
         fit_alpha_sweep(
-            self.classifier, self.layer_name, [self.alpha], x, y,
-            explainers=[self], epochs=epochs, batch_size=batch_size, seed=seed,
-            cache=cache, verbose=verbose,
+            self.classifier,
+            self.layer_name,
+            [self.alpha],
+            x,
+            y,
+            explainers=[self],
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            cache=cache,
+            verbose=verbose,
         )
         return self
 
@@ -383,8 +406,13 @@ class ClaDec(_LayerExplainer):
         """Load an explainer saved by :meth:`save`, for the same trained ``classifier``."""
         state, folder = _read_state(path, cls._kind, classifier)
         explainer = cls(
-            classifier, state["layer"], alpha=state["alpha"], units=state["unit_indices"],
-            loss_scale=state["loss_scale"], learning_rate=state["learning_rate"], epsilon=state["epsilon"],
+            classifier,
+            state["layer"],
+            alpha=state["alpha"],
+            units=state["unit_indices"],
+            loss_scale=state["loss_scale"],
+            learning_rate=state["learning_rate"],
+            epsilon=state["epsilon"],
         )
         explainer.decoder = keras.models.load_model(folder / "decoder.keras")
         explainer.history = state.get("history", {})
@@ -426,7 +454,9 @@ class RefAE(_LayerExplainer):
         seed_everything(seed)
         fresh = keras.models.clone_model(self.classifier)
         fresh_layer = fresh.get_layer(self.layer_name)
-        encoder = keras.Model(fresh.input, fresh_layer.output, name=f"refae_encoder_{self.layer_name}")
+        encoder = keras.Model(
+            fresh.input, fresh_layer.output, name=f"refae_encoder_{self.layer_name}"
+        )
         decoder = self._new_decoder(seed + 1)
         inputs = keras.Input(self.image_shape, name="image")
         code = keras.layers.Flatten(name="code")(encoder(inputs))
@@ -454,8 +484,10 @@ class RefAE(_LayerExplainer):
         """
         images = as_images(x, self.image_shape)
         if self.unit_indices is None:  # top-k units of the *classifier's* layer
-            self.unit_indices = resolve_units(None, self._top_k, self.code_size, self.layer_codes(images))
-        store = _resolve_store(cache)
+            self.unit_indices = resolve_units(
+                None, self._top_k, self.code_size, self.layer_codes(images)
+            )
+        store = as_store(cache)
         self._seed = int(seed)
         autoencoder = self._build_autoencoder(seed)
         fields = {
@@ -470,15 +502,29 @@ class RefAE(_LayerExplainer):
             autoencoder, meta = hit
             self.history, self.train_seconds, self.from_cache = meta["metrics"], 0.0, True
             if log:
-                log(f"  RefAE {self.layer_name}: loaded from the model cache (trained in {meta['train_seconds']:.0f} s)")
+                log(
+                    f"  RefAE {self.layer_name}: loaded from the model cache (trained in {meta['train_seconds']:.0f} s)"
+                )
         else:
             if log:
-                log(f"  RefAE {self.layer_name} ({self._describe_units()}): training {epochs} epochs on {len(images)} images")
+                log(
+                    f"  RefAE {self.layer_name} ({self._describe_units()}): training {epochs} epochs on {len(images)} images"
+                )
             start = time.perf_counter()
             [self.history] = train_reconstructors(
-                [autoencoder], images, images, None, alphas=[0.0], loss_scale=self.loss_scale,
-                epochs=epochs, batch_size=batch_size, learning_rate=self.learning_rate,
-                epsilon=self.epsilon, seed=seed, log=log, labels=["RefAE"],
+                [autoencoder],
+                images,
+                images,
+                None,
+                alphas=[0.0],
+                loss_scale=self.loss_scale,
+                epochs=epochs,
+                batch_size=batch_size,
+                learning_rate=self.learning_rate,
+                epsilon=self.epsilon,
+                seed=seed,
+                log=log,
+                labels=["RefAE"],
             )
             # The fresh encoder's BatchNorm statistics lag behind its weights
             # (as for the classifiers); without this its inference-mode
@@ -486,7 +532,9 @@ class RefAE(_LayerExplainer):
             recalibrate_batchnorm(autoencoder, images)
             self.train_seconds, self.from_cache = time.perf_counter() - start, False
             if store:
-                store.save(fields, autoencoder, train_seconds=self.train_seconds, metrics=self.history)
+                store.save(
+                    fields, autoencoder, train_seconds=self.train_seconds, metrics=self.history
+                )
         self.autoencoder = autoencoder
         self.encoder, self.decoder = autoencoder._cladec_parts
         return self
@@ -494,7 +542,9 @@ class RefAE(_LayerExplainer):
     def reconstruct(self, x, *, batch_size: int = 512) -> np.ndarray:
         """Rebuild images through the reference autoencoder: float32 ``(N, 28, 28, 1)`` in [0, 1]."""
         self._check_fitted()
-        return predict_batched(self.autoencoder, as_images(x, self.image_shape), batch_size).astype(np.float32)
+        return predict_batched(self.autoencoder, as_images(x, self.image_shape), batch_size).astype(
+            np.float32
+        )
 
     def save(self, path: str | Path) -> Path:
         """Save the autoencoder's weights and settings (``refae.json``) in folder ``path``."""
@@ -508,12 +558,19 @@ class RefAE(_LayerExplainer):
         return path
 
     @classmethod
-    def load(cls, path: str | Path, classifier: keras.Model, *, decoder: keras.Model | None = None) -> RefAE:
+    def load(
+        cls, path: str | Path, classifier: keras.Model, *, decoder: keras.Model | None = None
+    ) -> RefAE:
         """Load a reference autoencoder saved by :meth:`save` (pass ``decoder`` if it had a custom one)."""
         state, folder = _read_state(path, cls._kind, classifier)
         ref = cls(
-            classifier, state["layer"], units=state["unit_indices"], decoder=decoder,
-            loss_scale=state["loss_scale"], learning_rate=state["learning_rate"], epsilon=state["epsilon"],
+            classifier,
+            state["layer"],
+            units=state["unit_indices"],
+            decoder=decoder,
+            loss_scale=state["loss_scale"],
+            learning_rate=state["learning_rate"],
+            epsilon=state["epsilon"],
         )
         ref.autoencoder = ref._build_autoencoder(state.get("seed", 0))
         ref.autoencoder.load_weights(folder / "autoencoder.weights.h5")
@@ -586,7 +643,7 @@ def fit_alpha_sweep(
         if e.unit_indices is None:
             e.unit_indices = resolve_units(None, e._top_k, e.code_size, codes)
     data_hash = _data_hash(images, labels if needs_labels else None)
-    store = _resolve_store(cache)
+    store = as_store(cache)
     log = _log_for(verbose)
 
     pending = []
@@ -598,8 +655,10 @@ def fit_alpha_sweep(
             e.decoder, meta = hit
             e.history, e.train_seconds, e.from_cache = meta["metrics"], 0.0, True
             if log:
-                log(f"  ClaDec {e.layer_name} alpha={e.alpha:g}: loaded from the model cache "
-                    f"(trained in {meta['train_seconds']:.0f} s)")
+                log(
+                    f"  ClaDec {e.layer_name} alpha={e.alpha:g}: loaded from the model cache "
+                    f"(trained in {meta['train_seconds']:.0f} s)"
+                )
         else:
             pending.append((e, decoder, fields))
 
@@ -612,14 +671,26 @@ def fit_alpha_sweep(
         decoders = [d for _, d, _ in group]
         if log:
             alphas_text = ", ".join(f"{e.alpha:g}" for e in members)
-            log(f"  ClaDec {first.layer_name} ({members[0]._describe_units()}): training alpha "
-                f"{alphas_text} together, {epochs} epochs on {len(images)} images")
+            log(
+                f"  ClaDec {first.layer_name} ({members[0]._describe_units()}): training alpha "
+                f"{alphas_text} together, {epochs} epochs on {len(images)} images"
+            )
         start = time.perf_counter()
         results = train_reconstructors(
-            decoders, codes[:, members[0].unit_indices], images, labels,
-            alphas=[e.alpha for e in members], classifier=classifier, loss_scale=first.loss_scale,
-            epochs=epochs, batch_size=batch_size, learning_rate=first.learning_rate,
-            epsilon=first.epsilon, seed=seed, log=log, labels=[f"a={e.alpha:g}" for e in members],
+            decoders,
+            codes[:, members[0].unit_indices],
+            images,
+            labels,
+            alphas=[e.alpha for e in members],
+            classifier=classifier,
+            loss_scale=first.loss_scale,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=first.learning_rate,
+            epsilon=first.epsilon,
+            seed=seed,
+            log=log,
+            labels=[f"a={e.alpha:g}" for e in members],
         )
         seconds = time.perf_counter() - start
         for (e, decoder, fields), result in zip(group, results):

@@ -32,7 +32,9 @@ def reconstruction_loss(x, x_hat, scale: str = "sse", *, reduce: bool = True):
     Returns the batch mean, or the per-image values ``(B,)`` when ``reduce=False``.
     """
     squared = ops.square(ops.cast(x, "float32") - ops.cast(x_hat, "float32"))
-    per_image = ops.sum(squared, axis=(1, 2, 3)) if scale == "sse" else ops.mean(squared, axis=(1, 2, 3))
+    per_image = (
+        ops.sum(squared, axis=(1, 2, 3)) if scale == "sse" else ops.mean(squared, axis=(1, 2, 3))
+    )
     return ops.mean(per_image) if reduce else per_image
 
 

@@ -149,7 +149,11 @@ def _draw_rows(axes, images_by_row, labels, styles, y_true, y_pred, class_names)
             _bare(ax)
             if c == 0:
                 ax.set_ylabel(
-                    _wrap(label), rotation=0, ha="right", va="center", fontsize=_LABEL_SIZE,
+                    _wrap(label),
+                    rotation=0,
+                    ha="right",
+                    va="center",
+                    fontsize=_LABEL_SIZE,
                     labelpad=6,
                 )
             if r == 0 and y_true is not None:
@@ -440,11 +444,17 @@ def difference_maps(
     images = [img for _, img in grey_rows + diffs]
     styles = [_GREY] * len(grey_rows) + [{"cmap": cmap, "vmin": -limit, "vmax": limit}] * len(diffs)
     _draw_rows(axes, images, labels, styles, y_true, y_pred, class_names)
-    diff_axes = axes[len(grey_rows):]
+    diff_axes = axes[len(grey_rows) :]
     mappable = diff_axes[-1, -1].images[0]
     colorbar = fig.colorbar(
-        mappable, ax=list(diff_axes.ravel()), orientation="horizontal", location="bottom",
-        shrink=0.5, aspect=35, pad=0.02, ticks=[-limit, 0.0, limit],
+        mappable,
+        ax=list(diff_axes.ravel()),
+        orientation="horizontal",
+        location="bottom",
+        shrink=0.5,
+        aspect=35,
+        pad=0.02,
+        ticks=[-limit, 0.0, limit],
     )
     colorbar.ax.set_xticklabels([f"{-limit:.2f}", "0", f"+{limit:.2f}"])
     colorbar.set_label(
@@ -558,8 +568,11 @@ def class_filtered_grid(
     pred = _labels_array(y_pred, len(y_true), "y_pred")
     if title is None:
         wanted = _resolve_classes(classes, class_names)
-        title = "Class" + ("es" if len(wanted) > 1 else "") + ": " + ", ".join(
-            _class_name(c, class_names) for c in wanted
+        title = (
+            "Class"
+            + ("es" if len(wanted) > 1 else "")
+            + ": "
+            + ", ".join(_class_name(c, class_names) for c in wanted)
         )
     chosen_rows = {k: np.asarray(v)[index] for k, v in rows.items()}
     return reconstruction_grid(
@@ -645,12 +658,20 @@ def alpha_curves(
             faded = k > 0
             look = {"alpha": 0.4, "lw": 1.2} if faded else {"lw": 1.6}
             suffix = f" ({run_label})" if run_label else ""
-            curve = sorted((r.alpha, getattr(r, metric)) for r in run_rows
-                           if r.model == "cladec" and getattr(r, metric) is not None)
+            curve = sorted(
+                (r.alpha, getattr(r, metric))
+                for r in run_rows
+                if r.model == "cladec" and getattr(r, metric) is not None
+            )
             if curve:
                 ax.plot(
-                    [position[a] for a, _ in curve], [v for _, v in curve], marker="o",
-                    markersize=4, color="C0", label="ClaDec" + suffix, **look,
+                    [position[a] for a, _ in curve],
+                    [v for _, v in curve],
+                    marker="o",
+                    markersize=4,
+                    color="C0",
+                    label="ClaDec" + suffix,
+                    **look,
                 )
                 drawn = True
             for r in run_rows:
@@ -667,7 +688,12 @@ def alpha_curves(
             ax.set_yscale("log")
         if not drawn:
             ax.text(
-                0.5, 0.5, "not computed", ha="center", va="center", transform=ax.transAxes,
+                0.5,
+                0.5,
+                "not computed",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
                 color="0.4",
             )
         ax.set_xticks(range(len(alphas)))
@@ -687,7 +713,11 @@ def alpha_curves(
                 labels.append(text)
     if handles:
         fig.legend(
-            handles, labels, loc="outside lower center", ncol=min(len(labels), 3), fontsize=9,
+            handles,
+            labels,
+            loc="outside lower center",
+            ncol=min(len(labels), 3),
+            fontsize=9,
             frameon=False,
         )
     if title is None:

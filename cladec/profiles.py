@@ -56,7 +56,11 @@ class Profile:
 
     def describe(self) -> str:
         """One line for logs: the profile and its data sizes."""
-        sizes = "all data" if self.n_train is None else f"{self.n_train} train / {self.n_test} test images"
+        sizes = (
+            "all data"
+            if self.n_train is None
+            else f"{self.n_train} train / {self.n_test} test images"
+        )
         return f"profile {self.name!r} ({sizes})"
 
 
@@ -65,7 +69,12 @@ PROFILES = {
         name="full",
         n_train=None,
         n_test=None,
-        classifier_epochs={"perfect/mnist": 6, "perfect/fashion_mnist": 8, "diff/mnist": 10, "default": 8},
+        classifier_epochs={
+            "perfect/mnist": 6,
+            "perfect/fashion_mnist": 8,
+            "diff/mnist": 10,
+            "default": 8,
+        },
         classifier_batch_size=32,
         decoder_epochs=4,
         decoder_batch_size=64,

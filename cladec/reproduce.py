@@ -252,7 +252,8 @@ def check_request(
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ReproduceError(
             f"profile {profile!r} is not a run profile; accepted: full, quick"
-            if not isinstance(exc, ValueError) else str(exc)
+            if not isinstance(exc, ValueError)
+            else str(exc)
         ) from None
     eval_images = _check_count(eval_images, "eval_images")
     n_train = _check_count(n_train, "n_train")
@@ -266,9 +267,15 @@ def check_request(
         )
     path = _check_out(out)
     return {
-        "datasets": datasets, "layers": layers, "percents": percents,
-        "alphas": list(by_alpha), "profile": chosen, "out": path,
-        "eval_images": eval_images, "n_train": n_train, "n_test": n_test,
+        "datasets": datasets,
+        "layers": layers,
+        "percents": percents,
+        "alphas": list(by_alpha),
+        "profile": chosen,
+        "out": path,
+        "eval_images": eval_images,
+        "n_train": n_train,
+        "n_test": n_test,
     }
 
 
@@ -392,13 +399,22 @@ def _not_comparable_note(profile, caps: str) -> str:
 
 def _command_line(request: dict, evaluate_accuracy: bool, seed: int) -> str:
     parts = [
-        "python", "-m", "cladec", "reproduce",
-        "--datasets", *request["datasets"],
-        "--layers", *request["layers"],
-        "--alphas", *(format(p, "g") for p in request["percents"]),
-        "--profile", request["profile"].name,
-        "--out", str(request["out"]),
-        "--seed", str(seed),
+        "python",
+        "-m",
+        "cladec",
+        "reproduce",
+        "--datasets",
+        *request["datasets"],
+        "--layers",
+        *request["layers"],
+        "--alphas",
+        *(format(p, "g") for p in request["percents"]),
+        "--profile",
+        request["profile"].name,
+        "--out",
+        str(request["out"]),
+        "--seed",
+        str(seed),
     ]
     if not evaluate_accuracy:
         parts.append("--no-eval-accuracy")
@@ -500,8 +516,14 @@ def run_reproduce(
 
     start = time.perf_counter()
     request = check_request(
-        datasets, layers, alphas, profile, out,
-        eval_images=eval_images, n_train=n_train, n_test=n_test,
+        datasets,
+        layers,
+        alphas,
+        profile,
+        out,
+        eval_images=eval_images,
+        n_train=n_train,
+        n_test=n_test,
     )
     chosen = request["profile"]
     caps = _caps(request)
@@ -527,9 +549,11 @@ def run_reproduce(
     }
 
     pairs = [(d, layer) for d in request["datasets"] for layer in request["layers"]]
-    say(f"reproduce: {len(pairs)} (dataset, layer) pair(s), alphas "
+    say(
+        f"reproduce: {len(pairs)} (dataset, layer) pair(s), alphas "
         f"{' '.join(format(p, 'g') for p in request['percents'])} %, {chosen.describe()}, "
-        f"output {request['out']}")
+        f"output {request['out']}"
+    )
     if not comparable:
         say(_not_comparable_note(chosen, caps))
 
@@ -545,8 +569,14 @@ def run_reproduce(
         block_start = time.perf_counter()
         say(f"=== [{index}/{len(pairs)}] {name} / {layer} ===")
         explanation = explain_layer(
-            loaded[name], layer, classifier="perfect", alphas=request["alphas"], refae=True,
-            profile=chosen, seed=seed, verbose=verbose,
+            loaded[name],
+            layer,
+            classifier="perfect",
+            alphas=request["alphas"],
+            refae=True,
+            profile=chosen,
+            seed=seed,
+            verbose=verbose,
         )
         data = explanation.data
         if request["eval_images"] is not None and request["eval_images"] < len(data.y_train):
@@ -555,14 +585,21 @@ def run_reproduce(
         else:
             eval_data = (data.x_train, data.y_train, data.x_test, data.y_test)
         block_rows = ev.evaluate_explainers(
-            explanation.classifier, eval_data, explanation.refae, explanation.cladec,
-            dataset=name, evaluate_accuracy=evaluate_accuracy, profile=chosen, seed=seed,
+            explanation.classifier,
+            eval_data,
+            explanation.refae,
+            explanation.cladec,
+            dataset=name,
+            evaluate_accuracy=evaluate_accuracy,
+            profile=chosen,
+            seed=seed,
             verbose=verbose,
         )
         eval_trained = sum(row.eval_from_cache is False for row in block_rows)
         eval_cached = sum(row.eval_from_cache is True for row in block_rows)
         block = {
-            "dataset": name, "layer": layer,
+            "dataset": name,
+            "layer": layer,
             "trained": explanation.trained + eval_trained,
             "cached": explanation.cached + eval_cached,
             "seconds": time.perf_counter() - block_start,
@@ -571,11 +608,19 @@ def run_reproduce(
         rows.extend(block_rows)
         status = "complete" if index == len(pairs) else f"partial: {index} of {len(pairs)} pair(s)"
         result = _write_results(
-            rows, request, chosen, comparable, files, blocks, start,
+            rows,
+            request,
+            chosen,
+            comparable,
+            files,
+            blocks,
+            start,
             {**provenance_extra, "status": status},
         )
-        say(f"{name} / {layer}: {block['trained']} model(s) trained, {block['cached']} from the "
-            f"cache, {_duration(block['seconds'])}")
+        say(
+            f"{name} / {layer}: {block['trained']} model(s) trained, {block['cached']} from the "
+            f"cache, {_duration(block['seconds'])}"
+        )
     assert result is not None
     result.seconds = time.perf_counter() - start
     say(result.report())
@@ -594,10 +639,17 @@ def _write_results(
     ev.write_reference_csv(rows, files["reference_layout"], provenance, alphas=request["alphas"])
     ev.write_comparison_csv(comparison, files["comparison"], provenance)
     return ReproduceResult(
-        rows=list(rows), table=table, comparison=comparison, files=dict(files), profile=profile,
-        comparable=comparable, trained=sum(b["trained"] for b in blocks),
-        cached=sum(b["cached"] for b in blocks), seconds=time.perf_counter() - start,
-        blocks=list(blocks), provenance=provenance,
+        rows=list(rows),
+        table=table,
+        comparison=comparison,
+        files=dict(files),
+        profile=profile,
+        comparable=comparable,
+        trained=sum(b["trained"] for b in blocks),
+        cached=sum(b["cached"] for b in blocks),
+        seconds=time.perf_counter() - start,
+        blocks=list(blocks),
+        provenance=provenance,
     )
 
 
@@ -649,46 +701,75 @@ def add_reproduce_parser(commands) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--datasets", nargs="+", metavar="DATASET", type=_argparse_type(_check_dataset, "dataset"),
-        default=None, help=f"datasets to run (default: {' '.join(_dataset_names())})",
+        "--datasets",
+        nargs="+",
+        metavar="DATASET",
+        type=_argparse_type(_check_dataset, "dataset"),
+        default=None,
+        help=f"datasets to run (default: {' '.join(_dataset_names())})",
     )
     parser.add_argument(
-        "--layers", nargs="+", metavar="LAYER", type=_argparse_type(_check_layer, "layer"),
-        default=None, help=f"layers to explain (default: {' '.join(LAYERS)})",
+        "--layers",
+        nargs="+",
+        metavar="LAYER",
+        type=_argparse_type(_check_layer, "layer"),
+        default=None,
+        help=f"layers to explain (default: {' '.join(LAYERS)})",
     )
     parser.add_argument(
-        "--alphas", nargs="+", metavar="PERCENT", type=_argparse_type(_check_percent, "alpha"),
+        "--alphas",
+        nargs="+",
+        metavar="PERCENT",
+        type=_argparse_type(_check_percent, "alpha"),
         default=None,
         help=f"ClaDec alphas in percent, as the reference columns (default: {percents})",
     )
     parser.add_argument(
-        "--profile", choices=("full", "quick"), default=None,
+        "--profile",
+        choices=("full", "quick"),
+        default=None,
         help="run profile (default: $CLADEC_PROFILE, else full); quick is not comparable "
         "with the reference",
     )
     parser.add_argument(
-        "--out", default=DEFAULT_OUT, metavar="DIR",
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
         help=f"output folder, created if needed (default: ./{DEFAULT_OUT})",
     )
     parser.add_argument(
-        "--no-eval-accuracy", dest="evaluate_accuracy", action="store_false",
+        "--no-eval-accuracy",
+        dest="evaluate_accuracy",
+        action="store_false",
         help="skip the evaluation accuracy (a fresh classifier trained on reconstructions)",
     )
     parser.add_argument(
-        "--eval-images", type=_argparse_type(_positive_int, "count"), default=None, metavar="N",
+        "--eval-images",
+        type=_argparse_type(_positive_int, "count"),
+        default=None,
+        metavar="N",
         help="train the evaluation classifiers on at most N training reconstructions "
         "(default: all of the profile's slice)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every model (default: 0)")
     parser.add_argument(
-        "--quiet", action="store_true",
+        "--quiet",
+        action="store_true",
         help="print only the closing summary, not the per-epoch progress",
     )
     # Hidden: cut the profile's data slice further (tests and smoke runs).
-    parser.add_argument("--n-train", type=_argparse_type(_positive_int, "count"), default=None,
-                        help=argparse.SUPPRESS)
-    parser.add_argument("--n-test", type=_argparse_type(_positive_int, "count"), default=None,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--n-train",
+        type=_argparse_type(_positive_int, "count"),
+        default=None,
+        help=argparse.SUPPRESS,
+    )
+    parser.add_argument(
+        "--n-test",
+        type=_argparse_type(_positive_int, "count"),
+        default=None,
+        help=argparse.SUPPRESS,
+    )
     parser.set_defaults(func=_reproduce_command, _reproduce_parser=parser)
     return parser
 
@@ -699,10 +780,17 @@ def _reproduce_command(args) -> int:
 
     try:
         result = run_reproduce(
-            args.datasets, args.layers, args.alphas, args.profile, args.out,
-            evaluate_accuracy=args.evaluate_accuracy, eval_images=args.eval_images,
-            seed=args.seed, verbose=0 if args.quiet else 1,
-            n_train=args.n_train, n_test=args.n_test,
+            args.datasets,
+            args.layers,
+            args.alphas,
+            args.profile,
+            args.out,
+            evaluate_accuracy=args.evaluate_accuracy,
+            eval_images=args.eval_images,
+            seed=args.seed,
+            verbose=0 if args.quiet else 1,
+            n_train=args.n_train,
+            n_test=args.n_test,
         )
     except ReproduceError as exc:  # raised by the validation, before any training
         args._reproduce_parser.error(str(exc))  # exits with status 2
@@ -710,8 +798,10 @@ def _reproduce_command(args) -> int:
         print(f"python -m cladec reproduce: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\ninterrupted; rerun the same command to resume: finished models are in the cache",
-              file=sys.stderr)
+        print(
+            "\ninterrupted; rerun the same command to resume: finished models are in the cache",
+            file=sys.stderr,
+        )
         return 130
     if args.quiet:
         print(result.report(), flush=True)

@@ -17,14 +17,15 @@ import platform
 import shutil
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import config
 from ._atomic import atomic_dir, sha256_bytes, sha256_file
 
-__all__ = ["ModelStore", "StoreEntry", "default_store", "fingerprint_model"]
+__all__ = ["ModelStore", "StoreEntry", "as_store", "default_store", "fingerprint_model"]
 
 _WEIGHTS = "model.weights.h5"
 _META = "meta.json"
@@ -110,7 +111,9 @@ class ModelStore:
             return None
         return model, meta
 
-    def save(self, fields: dict, model: Any, *, train_seconds: float, metrics: dict | None = None) -> Path:
+    def save(
+        self, fields: dict, model: Any, *, train_seconds: float, metrics: dict | None = None
+    ) -> Path:
         """Write ``model``'s weights and a ``meta.json`` atomically; return the entry folder."""
         path = self.path_for(fields)
         with atomic_dir(path) as tmp:
@@ -149,6 +152,17 @@ class ModelStore:
                 shutil.rmtree(child, ignore_errors=True)
                 removed += 1
         return removed
+
+
+def as_store(cache) -> ModelStore | None:
+    """Turn a ``cache=`` argument into a store: ``True`` the default one, ``False``/``None`` none."""
+    if cache is True:
+        return default_store()
+    if cache is False or cache is None:
+        return None
+    if isinstance(cache, ModelStore):
+        return cache
+    raise ValueError(f"cache must be True, False or a ModelStore; got {cache!r}")
 
 
 def default_store() -> ModelStore:

@@ -11,7 +11,7 @@ in the batched classifier call), for a fraction of the cost of separate runs.
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -118,7 +118,13 @@ def fit_classifier(
     callbacks = [_EpochLine(label, epochs, log)] if log else []
     start = time.perf_counter()
     history = model.fit(
-        x, y_onehot, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks
+        x,
+        y_onehot,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
     )
     metrics = {
         "loss": float(history.history["loss"][-1]),
@@ -238,7 +244,9 @@ def train_reconstructors(
     alpha_consts = [tf.constant(a, tf.float32) for a in alphas]
     scored = [i for i, flag in enumerate(needs_classifier) if flag]
 
-    @tf.function(reduce_retracing=True)
+    # autograph=False: the step is plain Python over fixed lists, traced once; autograph
+    # would re-read the source files, which breaks if they change during a long run.
+    @tf.function(reduce_retracing=True, autograph=False)
     def step(inp, target, onehot):
         with tf.GradientTape() as tape:
             outputs = [m(inp, training=True) for m in models]
@@ -267,13 +275,21 @@ def train_reconstructors(
             weight = len(idx) / n
             sums += weight * np.stack([totals.numpy(), recs.numpy(), clss.numpy()])
         result = [
-            {"total": float(sums[0, i]), "reconstruction": float(sums[1, i]), "classification": float(sums[2, i])}
+            {
+                "total": float(sums[0, i]),
+                "reconstruction": float(sums[1, i]),
+                "classification": float(sums[2, i]),
+            }
             for i in range(len(models))
         ]
         if log:
             parts = [
-                f"{lab}: {r['total']:.4g}" + (f" (rec {r['reconstruction']:.4g}, cls {r['classification']:.3g})"
-                                               if a > 0 else "")
+                f"{lab}: {r['total']:.4g}"
+                + (
+                    f" (rec {r['reconstruction']:.4g}, cls {r['classification']:.3g})"
+                    if a > 0
+                    else ""
+                )
                 for lab, r, a in zip(labels, result, alphas)
             ]
             log(
@@ -296,7 +312,9 @@ def recalibrate_batchnorm(model: keras.Model, x: np.ndarray, *, n_images: int = 
     momentum set to 0 replaces them by the statistics of one large batch.
     Returns the number of BatchNormalization layers updated.
     """
-    norms = [lay for lay in model._flatten_layers() if isinstance(lay, keras.layers.BatchNormalization)]
+    norms = [
+        lay for lay in model._flatten_layers() if isinstance(lay, keras.layers.BatchNormalization)
+    ]
     if not norms:
         return 0
     saved = [lay.momentum for lay in norms]
@@ -370,7 +388,7 @@ def train_classifier(
     from .architectures import build_classifier
     from .datasets import load_dataset
     from .profiles import get_profile
-    from .store import ModelStore, default_store
+    from .store import as_store
 
     profile = get_profile(profile)
     if isinstance(dataset, str):
@@ -378,7 +396,7 @@ def train_classifier(
     data = profile_data(dataset, profile)
     epochs = profile.epochs_for(kind, dataset.name) if epochs is None else int(epochs)
     batch_size = profile.classifier_batch_size if batch_size is None else int(batch_size)
-    store = default_store() if cache is True else (cache or None)
+    store = as_store(cache)
     fields = {
         "kind": "classifier",
         "architecture": kind,
@@ -398,31 +416,46 @@ def train_classifier(
         seed_everything(seed)
         return build_classifier(kind)
 
-    hit = store.load(fields, build) if isinstance(store, ModelStore) else None
+    hit = store.load(fields, build) if store else None
     if hit is not None:
         model, meta = hit
         info = {**meta["metrics"], "from_cache": True, "train_seconds": meta["train_seconds"]}
         if log:
-            log(f"{label}: loaded from the model cache (trained in {meta['train_seconds']:.0f} s, "
-                f"test accuracy {info.get('val_accuracy', float('nan')):.4f})")
+            log(
+                f"{label}: loaded from the model cache (trained in {meta['train_seconds']:.0f} s, "
+                f"test accuracy {info.get('val_accuracy', float('nan')):.4f})"
+            )
     else:
-        x_train, x_test = data.x_train[..., None] / np.float32(255), data.x_test[..., None] / np.float32(255)
+        x_train, x_test = (
+            data.x_train[..., None] / np.float32(255),
+            data.x_test[..., None] / np.float32(255),
+        )
         y_train, y_test = data.y_train, data.y_test
         if log:
-            log(f"{label}: training {epochs} epochs on {len(x_train)} images ({profile.describe()})")
+            log(
+                f"{label}: training {epochs} epochs on {len(x_train)} images ({profile.describe()})"
+            )
         model = build()
         metrics = fit_classifier(
-            model, x_train, y_train, epochs=epochs, batch_size=batch_size, seed=seed,
-            log=log, label=label,
+            model,
+            x_train,
+            y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            log=log,
+            label=label,
         )
         if profile.recalibrate_batchnorm:
             recalibrate_batchnorm(model, x_train)
         metrics["val_loss"], metrics["val_accuracy"] = evaluate_classifier(model, x_test, y_test)
         info = {**metrics, "from_cache": False, "train_seconds": metrics["seconds"]}
-        if isinstance(store, ModelStore):
+        if store:
             store.save(fields, model, train_seconds=metrics["seconds"], metrics=metrics)
         if log:
-            log(f"{label}: test accuracy {metrics['val_accuracy']:.4f} after {metrics['seconds']:.0f} s")
+            log(
+                f"{label}: test accuracy {metrics['val_accuracy']:.4f} after {metrics['seconds']:.0f} s"
+            )
     info.update(profile=profile.name, epochs=epochs, batch_size=batch_size, dataset=dataset.name)
     model.cladec_info = info
     return model

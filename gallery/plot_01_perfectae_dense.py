@@ -35,7 +35,9 @@ from cladec import evaluation, plotting
 profile = cladec.get_profile()
 print(f"Running under the {profile.describe()}.")
 if profile.name == "quick":
-    print("Quick profile: small slices and few epochs - the figures show the method, not reference numbers.")
+    print(
+        "Quick profile: small slices and few epochs - the figures show the method, not reference numbers."
+    )
 start = time.perf_counter()
 
 # %%
@@ -59,13 +61,15 @@ print(run.summary())
 # misread one, "true - predicted". Rows: the original, the RefAE's
 # reconstruction, then ClaDec for each alpha.
 data, clf = run.data, run.classifier
-predicted = evaluation.predict_labels(clf, data.x_test)
+predicted = run.predicted  # the classifier's class for each test image
 picked = plotting.select_examples(predicted, None, data.y_test, n_right=3, n_wrong=5, seed=0)
 x = data.x_test[picked]
-rows = {"RefAE": run.refae.reconstruct(x)}
-rows.update({alpha: run.cladec[alpha].reconstruct(x) for alpha in alphas})
+rows = run.reconstructions(x)  # {"RefAE": ..., 0.0: ..., 0.5: ..., ...}
 fig = plotting.reconstruction_grid(
-    x, rows, y_true=data.y_test[picked], y_pred=predicted[picked],
+    x,
+    rows,
+    y_true=data.y_test[picked],
+    y_pred=predicted[picked],
     title="MNIST, layer my_dense: RefAE and ClaDec reconstructions",
 )
 
@@ -86,10 +90,14 @@ for alpha in alphas:
     read = evaluation.predict_labels(clf, rebuilt)
     agree = np.mean(read == predicted)
     as_predicted = np.mean(read[wrong] == predicted[wrong]) if wrong.any() else float("nan")
-    print(f"alpha={alpha:<6g} classifier agrees with itself on {agree:6.1%} of the reconstructions; "
-          f"misread digits drawn as the predicted class: {as_predicted:6.1%} of {wrong.sum()}")
+    print(
+        f"alpha={alpha:<6g} classifier agrees with itself on {agree:6.1%} of the reconstructions; "
+        f"misread digits drawn as the predicted class: {as_predicted:6.1%} of {wrong.sum()}"
+    )
 refae_read = evaluation.predict_labels(clf, run.refae.reconstruct(data.x_test))
-print(f"RefAE        classifier agrees with itself on {np.mean(refae_read == predicted):6.1%} of the reconstructions")
+print(
+    f"RefAE        classifier agrees with itself on {np.mean(refae_read == predicted):6.1%} of the reconstructions"
+)
 
 # %%
 # The explanation: ClaDec minus RefAE
@@ -100,7 +108,11 @@ print(f"RefAE        classifier agrees with itself on {np.mean(refae_read == pre
 # by all panels and centred on zero.
 diffs = {alpha: rows[alpha] for alpha in (0.0, 0.99)}
 fig = plotting.difference_maps(
-    diffs, rows["RefAE"], original=x, y_true=data.y_test[picked], y_pred=predicted[picked],
+    diffs,
+    rows["RefAE"],
+    original=x,
+    y_true=data.y_test[picked],
+    y_pred=predicted[picked],
     title="ClaDec - RefAE on my_dense",
 )
 
@@ -109,5 +121,7 @@ fig = plotting.difference_maps(
 # details of the handwriting that the dense layer does not keep; at ``0.99``
 # red strokes appear where the decoder adds the features of the class the
 # classifier saw.
-print(f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile.")
+print(
+    f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile."
+)
 # sphinx_gallery_thumbnail_number = 1

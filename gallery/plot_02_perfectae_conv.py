@@ -19,8 +19,6 @@ has thrown away by this depth - and at what alpha that changes.
 # The classifier is the one of the previous example: the model cache shares it.
 import time
 
-import numpy as np
-
 import cladec
 from cladec import evaluation, plotting
 from cladec.experiment import explain_layer
@@ -39,13 +37,15 @@ print(run.summary())
 # Same eight test digits as for ``my_dense`` (same seed): three read right,
 # five misread.
 data, clf = run.data, run.classifier
-predicted = evaluation.predict_labels(clf, data.x_test)
+predicted = run.predicted  # the classifier's class for each test image
 picked = plotting.select_examples(predicted, None, data.y_test, n_right=3, n_wrong=5, seed=0)
 x = data.x_test[picked]
-rows = {"RefAE": run.refae.reconstruct(x)}
-rows.update({alpha: run.cladec[alpha].reconstruct(x) for alpha in alphas})
+rows = run.reconstructions(x)  # {"RefAE": ..., 0.0: ..., 0.5: ..., ...}
 fig = plotting.reconstruction_grid(
-    x, rows, y_true=data.y_test[picked], y_pred=predicted[picked],
+    x,
+    rows,
+    y_true=data.y_test[picked],
+    y_pred=predicted[picked],
     title="MNIST, layer my_conv: RefAE and ClaDec reconstructions",
 )
 
@@ -60,8 +60,10 @@ fig = plotting.reconstruction_grid(
 # for the dense layer of the previous example.
 for alpha in alphas:
     terms = evaluation.loss_terms(run.cladec[alpha], data.x_test, data.y_test, clf, alpha)
-    print(f"my_conv  alpha={alpha:<6g} reconstruction loss {terms['reconstruction_loss']:8.2f}   "
-          f"classification loss {terms['classification_loss']:.3f}")
+    print(
+        f"my_conv  alpha={alpha:<6g} reconstruction loss {terms['reconstruction_loss']:8.2f}   "
+        f"classification loss {terms['classification_loss']:.3f}"
+    )
 ref_terms = evaluation.loss_terms(run.refae, data.x_test, data.y_test, clf)
 print(f"my_conv  RefAE        reconstruction loss {ref_terms['reconstruction_loss']:8.2f}")
 
@@ -70,18 +72,32 @@ print(f"my_conv  RefAE        reconstruction loss {ref_terms['reconstruction_los
 # -------------------
 # Even small differences stand out in the shared, zero-centred colour scale.
 fig = plotting.difference_maps(
-    {alpha: rows[alpha] for alpha in (0.0, 0.99, 0.999)}, rows["RefAE"], original=x,
-    y_true=data.y_test[picked], y_pred=predicted[picked], title="ClaDec - RefAE on my_conv",
+    {alpha: rows[alpha] for alpha in (0.0, 0.99, 0.999)},
+    rows["RefAE"],
+    original=x,
+    y_true=data.y_test[picked],
+    y_pred=predicted[picked],
+    title="ClaDec - RefAE on my_conv",
 )
 
 # %%
 # Compare with the dense layer: on ``my_conv`` the maps at ``alpha = 0`` are
 # pale, because both codes keep nearly everything; the explanation only
 # appears once alpha pushes the decoder towards what the classifier uses.
-dense = explain_layer("mnist", "my_dense", classifier="perfect", alphas=(0.0,), refae=False, seed=0, verbose=0)
-dense_loss = evaluation.loss_terms(dense.cladec[0.0], data.x_test, data.y_test, clf, 0.0)["reconstruction_loss"]
-conv_loss = evaluation.loss_terms(run.cladec[0.0], data.x_test, data.y_test, clf, 0.0)["reconstruction_loss"]
-print(f"alpha = 0: reconstruction loss {conv_loss:.2f} from my_conv versus {dense_loss:.2f} from my_dense "
-      f"({dense_loss / conv_loss:.1f} times larger)")
-print(f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile.")
+dense = explain_layer(
+    "mnist", "my_dense", classifier="perfect", alphas=(0.0,), refae=False, seed=0, verbose=0
+)
+dense_loss = evaluation.loss_terms(dense.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
+    "reconstruction_loss"
+]
+conv_loss = evaluation.loss_terms(run.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
+    "reconstruction_loss"
+]
+print(
+    f"alpha = 0: reconstruction loss {conv_loss:.2f} from my_conv versus {dense_loss:.2f} from my_dense "
+    f"({dense_loss / conv_loss:.1f} times larger)"
+)
+print(
+    f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile."
+)
 # sphinx_gallery_thumbnail_number = 1

@@ -22,8 +22,6 @@ its units (the reference's rule), a hand-picked list, or the most active units.
 # ----------------------------------------
 import time
 
-import numpy as np
-
 import cladec
 from cladec import evaluation, plotting
 from cladec.experiment import explain_layer, explain_subsets
@@ -35,12 +33,15 @@ start = time.perf_counter()
 run = explain_layer("mnist", "my_conv", classifier="diff", alphas=(0.0, 0.5), seed=0)
 print(run.summary())
 data, clf = run.data, run.classifier
-predicted = evaluation.predict_labels(clf, data.x_test)
+predicted = run.predicted
 picked = plotting.select_examples(predicted, None, data.y_test, seed=0)
 x = data.x_test[picked]
-rows = {"RefAE": run.refae.reconstruct(x), 0.0: run.cladec[0.0].reconstruct(x), 0.5: run.cladec[0.5].reconstruct(x)}
+rows = run.reconstructions(x)
 fig = plotting.reconstruction_grid(
-    x, rows, y_true=data.y_test[picked], y_pred=predicted[picked],
+    x,
+    rows,
+    y_true=data.y_test[picked],
+    y_pred=predicted[picked],
     title="diff classifier, layer my_conv (256 units)",
 )
 
@@ -49,14 +50,24 @@ fig = plotting.reconstruction_grid(
 # was trained to keep what rebuilds the image; the classifier's code kept what
 # separates the classes. How much class information survives in each? The
 # classifier's accuracy on the reconstructions tells:
-for name, model in (("RefAE", run.refae), ("ClaDec alpha=0", run.cladec[0.0]), ("ClaDec alpha=0.5", run.cladec[0.5])):
+for name, model in (
+    ("RefAE", run.refae),
+    ("ClaDec alpha=0", run.cladec[0.0]),
+    ("ClaDec alpha=0.5", run.cladec[0.5]),
+):
     scores = evaluation.fidelity(clf, data.x_test, model, data.y_test)
-    print(f"{name:<17} classifier accuracy on the reconstructions {scores['accuracy_on_reconstructions']:.4f} "
-          f"(on the originals {scores['accuracy_on_originals']:.4f})")
+    print(
+        f"{name:<17} classifier accuracy on the reconstructions {scores['accuracy_on_reconstructions']:.4f} "
+        f"(on the originals {scores['accuracy_on_originals']:.4f})"
+    )
 
 # %%
 fig = plotting.difference_maps(
-    {0.0: rows[0.0]}, rows["RefAE"], original=x, y_true=data.y_test[picked], y_pred=predicted[picked],
+    {0.0: rows[0.0]},
+    rows["RefAE"],
+    original=x,
+    y_true=data.y_test[picked],
+    y_pred=predicted[picked],
     title="ClaDec - RefAE, diff classifier, my_conv",
 )
 
@@ -69,7 +80,9 @@ fig = plotting.difference_maps(
 # keeps exactly those (here: the scores of the digits 3, 5 and 8); ``top_k=3``
 # keeps the three units with the largest mean activation on the training data.
 n_units = 10
-subsets = {plotting.subset_label(int(n_units * p), n_units): {"units": p} for p in (0.1, 0.5, 0.9, 1.0)}
+subsets = {
+    plotting.subset_label(int(n_units * p), n_units): {"units": p} for p in (0.1, 0.5, 0.9, 1.0)
+}
 subsets["units 3, 5, 8 (digits 3, 5, 8)"] = {"units": [3, 5, 8]}
 subsets["top 3 most active units"] = {"top_k": 3}
 parts = explain_subsets("mnist", "my_dense", subsets, classifier="diff", seed=0)
@@ -82,9 +95,11 @@ print("top-3 units picked:", parts.cladec["top 3 most active units"].unit_indice
 columns = plotting.first_correct_per_class(predicted, None, data.y_test)
 x_cols = data.x_test[columns]
 fig = plotting.subset_grid(
-    x_cols, parts.refae.reconstruct(x_cols),
+    x_cols,
+    parts.refae.reconstruct(x_cols),
     {label: explainer.reconstruct(x_cols) for label, explainer in parts.cladec.items()},
-    labels=data.y_test[columns], title="Subsets of the 10 output units of the diff classifier",
+    labels=data.y_test[columns],
+    title="Subsets of the 10 output units of the diff classifier",
 )
 
 # %%
@@ -95,5 +110,7 @@ fig = plotting.subset_grid(
 for label, explainer in parts.cladec.items():
     scores = evaluation.fidelity(clf, data.x_test, explainer, data.y_test)
     print(f"{label:<32} accuracy on reconstructions {scores['accuracy_on_reconstructions']:.4f}")
-print(f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile.")
+print(
+    f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile."
+)
 # sphinx_gallery_thumbnail_number = 3

@@ -37,7 +37,7 @@ conv = explain_layer("fashion_mnist", "my_conv", alphas=alphas, seed=0)
 print(conv.summary())
 data, clf = dense.data, dense.classifier
 names = data.class_names
-predicted = evaluation.predict_labels(clf, data.x_test)
+predicted = dense.predicted  # the classifier's class for each test image
 for label, name in enumerate(names):
     mask = data.y_test == label
     print(f"{name:<12} test accuracy {np.mean(predicted[mask] == label):.3f}")
@@ -48,12 +48,16 @@ for label, name in enumerate(names):
 # Three test images read right, five misread; titles are "true - predicted".
 picked = plotting.select_examples(predicted, None, data.y_test, seed=0)
 x = data.x_test[picked]
-rows = {"RefAE": dense.refae.reconstruct(x)}
-rows.update({alpha: dense.cladec[alpha].reconstruct(x) for alpha in alphas})
+rows = dense.reconstructions(x)  # {"RefAE": ..., 0.0: ..., 0.5: ..., ...}
 fig = plotting.reconstruction_grid(
-    x, rows, y_true=data.y_test[picked], y_pred=predicted[picked], class_names=names,
+    x,
+    rows,
+    y_true=data.y_test[picked],
+    y_pred=predicted[picked],
+    class_names=names,
     title="Fashion-MNIST, layer my_dense",
 )
+
 
 # %%
 # The RefAE keeps prints and stripes; ClaDec at ``alpha = 0`` keeps the
@@ -64,15 +68,15 @@ fig = plotting.reconstruction_grid(
 # ----------------------------------
 # Both are shoes; the classifier must tell open from closed. The rows are
 # the reconstructions of all test images, restricted to these classes.
-def all_rows(run):
-    out = {"RefAE": run.refae.reconstruct(data.x_test)}
-    out.update({alpha: run.cladec[alpha].reconstruct(data.x_test) for alpha in (0.0, 0.99)})
-    return out
-
-
-dense_rows = all_rows(dense)
+dense_rows = dense.reconstructions(data.x_test, keys=(0.0, 0.99))
 fig = plotting.class_filtered_grid(
-    data.x_test, dense_rows, data.y_test, predicted, ["Sneaker", "Sandal"], class_names=names, seed=0,
+    data.x_test,
+    dense_rows,
+    data.y_test,
+    predicted,
+    ["Sneaker", "Sandal"],
+    class_names=names,
+    seed=0,
     title="my_dense, Sneaker and Sandal",
 )
 
@@ -83,7 +87,13 @@ fig = plotting.class_filtered_grid(
 # the class the classifier chose: a coat gets its closed front, a T-shirt
 # loses its sleeves.
 fig = plotting.class_filtered_grid(
-    data.x_test, dense_rows, data.y_test, predicted, ["Shirt"], class_names=names, seed=0,
+    data.x_test,
+    dense_rows,
+    data.y_test,
+    predicted,
+    ["Shirt"],
+    class_names=names,
+    seed=0,
     title="my_dense, Shirt",
 )
 
@@ -91,7 +101,13 @@ fig = plotting.class_filtered_grid(
 # The conv layer keeps almost everything
 # --------------------------------------
 fig = plotting.class_filtered_grid(
-    data.x_test, all_rows(conv), data.y_test, predicted, ["Shirt"], class_names=names, seed=0,
+    data.x_test,
+    conv.reconstructions(data.x_test, keys=(0.0, 0.99)),
+    data.y_test,
+    predicted,
+    ["Shirt"],
+    class_names=names,
+    seed=0,
     title="my_conv, Shirt",
 )
 
@@ -107,12 +123,20 @@ fig = plotting.class_filtered_grid(
 n_eval = min(10_000, len(data.y_train))
 eval_data = (data.x_train[:n_eval], data.y_train[:n_eval], data.x_test, data.y_test)
 results = evaluation.evaluate_explainers(
-    clf, eval_data, dense.refae, dense.cladec, dataset="fashion_mnist", profile=profile, seed=0,
+    clf,
+    eval_data,
+    dense.refae,
+    dense.cladec,
+    dataset="fashion_mnist",
+    profile=profile,
+    seed=0,
 )
 for row in results:
     alpha = "" if row.alpha is None else f" alpha={row.alpha:g}"
-    print(f"{row.model + alpha:<20} reconstruction loss {row.reconstruction_loss or 0:8.2f}   "
-          f"evaluation accuracy {row.evaluation_accuracy:.4f}")
+    print(
+        f"{row.model + alpha:<20} reconstruction loss {row.reconstruction_loss or 0:8.2f}   "
+        f"evaluation accuracy {row.evaluation_accuracy:.4f}"
+    )
 
 # %%
 # The curves against alpha, with RefAE (dashed) and the classifier itself
@@ -124,5 +148,7 @@ fig = plotting.alpha_curves(results, "fashion_mnist", "my_dense", title="Fashion
 # The reconstruction loss stays flat up to ``alpha = 0.5`` and rises steeply
 # beyond 0.99, while the classifier's loss on the reconstructions falls: the
 # decoder trades fidelity to the input for fidelity to the classifier.
-print(f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile.")
+print(
+    f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile."
+)
 # sphinx_gallery_thumbnail_number = 1

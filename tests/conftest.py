@@ -11,7 +11,9 @@ import os
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ["CLADEC_HOME"] = os.environ.get("CLADEC_TEST_HOME") or tempfile.mkdtemp(prefix="cladec-test-home-")
+os.environ["CLADEC_HOME"] = os.environ.get("CLADEC_TEST_HOME") or tempfile.mkdtemp(
+    prefix="cladec-test-home-"
+)
 
 import matplotlib  # noqa: E402
 

@@ -60,12 +60,18 @@ def small_classifier(mnist_slice):
 
 def constant_classifier(num_classes: int = 10) -> keras.Model:
     """A classifier that outputs the uniform distribution for every image."""
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(num_classes, activation="softmax", kernel_initializer="zeros",
-                           bias_initializer="zeros"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(
+                num_classes,
+                activation="softmax",
+                kernel_initializer="zeros",
+                bias_initializer="zeros",
+            ),
+        ]
+    )
     return model
 
 
@@ -202,8 +208,15 @@ def test_loss_terms_refuses_bad_inputs():
 
 def test_evaluation_accuracy_on_real_images_and_cache_hit(mnist_slice, tmp_path):
     store = ModelStore(tmp_path / "models")
-    kwargs = dict(architecture="perfect", epochs=2, batch_size=32, seed=0, cache=store,
-                  recalibrate_batchnorm=True, verbose=0)
+    kwargs = dict(
+        architecture="perfect",
+        epochs=2,
+        batch_size=32,
+        seed=0,
+        cache=store,
+        recalibrate_batchnorm=True,
+        verbose=0,
+    )
     d = mnist_slice
     start = time.perf_counter()
     first = ev.evaluation_accuracy(d.x_train, d.y_train, d.x_test, d.y_test, **kwargs)
@@ -227,11 +240,20 @@ def test_evaluation_accuracy_on_real_images_and_cache_hit(mnist_slice, tmp_path)
 def test_evaluation_accuracy_refuses_mismatched_labels(mnist_slice):
     d = mnist_slice
     with pytest.raises(ValueError, match="y_train"):
-        ev.evaluation_accuracy(d.x_train, d.y_train[:10], d.x_test, d.y_test, epochs=1, cache=False,
-                               verbose=0)
+        ev.evaluation_accuracy(
+            d.x_train, d.y_train[:10], d.x_test, d.y_test, epochs=1, cache=False, verbose=0
+        )
     with pytest.raises(ValueError, match="architecture|kind"):
-        ev.evaluation_accuracy(d.x_train, d.y_train, d.x_test, d.y_test, architecture="vgg",
-                               epochs=1, cache=False, verbose=0)
+        ev.evaluation_accuracy(
+            d.x_train,
+            d.y_train,
+            d.x_test,
+            d.y_test,
+            architecture="vgg",
+            epochs=1,
+            cache=False,
+            verbose=0,
+        )
 
 
 def test_evaluate_explainers_rows(small_classifier, mnist_slice, tmp_path):
@@ -239,11 +261,20 @@ def test_evaluate_explainers_rows(small_classifier, mnist_slice, tmp_path):
     identity = FakeExplainer(clf, lambda im: im)
     blank = FakeExplainer(clf, lambda im: np.zeros_like(im), alpha=0.99)
     rows = ev.evaluate_explainers(
-        clf, mnist_slice, identity, {0.99: blank}, evaluate_accuracy=True,
-        eval_epochs=1, recalibrate_batchnorm=True, cache=ModelStore(tmp_path), verbose=0,
+        clf,
+        mnist_slice,
+        identity,
+        {0.99: blank},
+        evaluate_accuracy=True,
+        eval_epochs=1,
+        recalibrate_batchnorm=True,
+        cache=ModelStore(tmp_path),
+        verbose=0,
     )
     assert [(r.model, r.alpha) for r in rows] == [
-        ("classifier", None), ("refAE", None), ("cladec", 0.99)
+        ("classifier", None),
+        ("refAE", None),
+        ("cladec", 0.99),
     ]
     assert all(r.dataset == "mnist" and r.layer == "my_dense" for r in rows)
     clf_row, ref_row, blank_row = rows
@@ -266,10 +297,14 @@ def test_evaluate_explainers_without_accuracy_and_mixed_layers(small_classifier,
     a = FakeExplainer(clf, lambda im: im, alpha=0.0)
     blurry = FakeExplainer(clf, lambda im: 0.5 * im + 0.25, alpha=0.5)
     data = (None, None, mnist_slice.x_test, mnist_slice.y_test)
-    rows = ev.evaluate_explainers(clf, data, None, {0.0: a, 0.5: blurry}, dataset="mnist",
-                                  evaluate_accuracy=False, verbose=0)
-    assert [(r.model, r.alpha) for r in rows] == [("classifier", None), ("cladec", 0.0),
-                                                  ("cladec", 0.5)]
+    rows = ev.evaluate_explainers(
+        clf, data, None, {0.0: a, 0.5: blurry}, dataset="mnist", evaluate_accuracy=False, verbose=0
+    )
+    assert [(r.model, r.alpha) for r in rows] == [
+        ("classifier", None),
+        ("cladec", 0.0),
+        ("cladec", 0.5),
+    ]
     assert rows[1].evaluation_accuracy is None and rows[1].agreement == 1.0
     expected = ev.loss_terms(blurry, mnist_slice.x_test, mnist_slice.y_test)
     assert rows[2].reconstruction_loss == pytest.approx(expected["reconstruction_loss"])
@@ -288,15 +323,41 @@ def test_evaluate_explainers_without_accuracy_and_mixed_layers(small_classifier,
 def example_rows(dataset="mnist", layer="my_dense", alphas=(0.0, 0.5, 0.999)):
     rows = [
         EvaluationRow(dataset, layer, "classifier", None, None, 0.04, 0.04, 0.99, n_test=300),
-        EvaluationRow(dataset, layer, "refAE", None, 3.1, 0.2, 3.1, 0.98, 0.97, 0.96,
-                      n_test=300, eval_epochs=2, eval_from_cache=True),
+        EvaluationRow(
+            dataset,
+            layer,
+            "refAE",
+            None,
+            3.1,
+            0.2,
+            3.1,
+            0.98,
+            0.97,
+            0.96,
+            n_test=300,
+            eval_epochs=2,
+            eval_from_cache=True,
+        ),
     ]
     for i, alpha in enumerate(alphas):
         rec, cls = 20.0 + 10 * i, 0.1 / (i + 1)
-        rows.append(EvaluationRow(
-            dataset, layer, "cladec", alpha, rec, cls, (1 - alpha) * rec + alpha * cls,
-            0.98 + 0.001 * i, 0.9, 0.95, n_test=300, eval_epochs=2, eval_from_cache=False,
-        ))
+        rows.append(
+            EvaluationRow(
+                dataset,
+                layer,
+                "cladec",
+                alpha,
+                rec,
+                cls,
+                (1 - alpha) * rec + alpha * cls,
+                0.98 + 0.001 * i,
+                0.9,
+                0.95,
+                n_test=300,
+                eval_epochs=2,
+                eval_from_cache=False,
+            )
+        )
     return rows
 
 
@@ -371,8 +432,13 @@ def test_shipped_reference_is_reproduced_by_our_writer(tmp_path):
     table = ev.load_reference_table()
     assert len(table) == 16
     assert list(table[0])[5:] == REFERENCE_HEADERS
-    mnist_dense_acc = next(r for r in table if r["dataset"] == "mnist" and r["layer"] == "my_dense"
-                           and r["eval"] == "evaluation_accuracy")
+    mnist_dense_acc = next(
+        r
+        for r in table
+        if r["dataset"] == "mnist"
+        and r["layer"] == "my_dense"
+        and r["eval"] == "evaluation_accuracy"
+    )
     assert mnist_dense_acc["classifier"] == pytest.approx(0.9903)
     assert mnist_dense_acc["refAE"] == pytest.approx(0.9871)
     assert mnist_dense_acc["99"] == pytest.approx(0.9861)
@@ -400,15 +466,19 @@ def test_compare_with_reference_flags_cells(tmp_path):
     ref_ae = next(r for r in mnist_dense if r.model == "refAE")
     half = next(r for r in mnist_dense if r.alpha == 0.5)
     zero = next(r for r in mnist_dense if r.alpha == 0.0)
-    ref_ae.evaluation_accuracy -= 0.02          # outside 0.01
-    half.evaluation_accuracy += 0.005           # inside
-    zero.reconstruction_loss *= 1.10            # inside 15 %
-    ref_ae.reconstruction_loss *= 1.30          # outside 15 %
+    ref_ae.evaluation_accuracy -= 0.02  # outside 0.01
+    half.evaluation_accuracy += 0.005  # inside
+    zero.reconstruction_loss *= 1.10  # inside 15 %
+    ref_ae.reconstruction_loss *= 1.30  # outside 15 %
     result = ev.compare_with_reference(ours, reference)
 
     def cell(metric, column, dataset="mnist", layer="my_dense"):
-        return next(r for r in result if (r["dataset"], r["layer"], r["eval"], r["column"])
-                    == (dataset, layer, metric, column))
+        return next(
+            r
+            for r in result
+            if (r["dataset"], r["layer"], r["eval"], r["column"])
+            == (dataset, layer, metric, column)
+        )
 
     assert cell("evaluation_accuracy", "refAE")["within_tolerance"] is False
     assert cell("evaluation_accuracy", "refAE")["difference"] == pytest.approx(-0.02)

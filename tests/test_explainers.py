@@ -22,7 +22,9 @@ def test_reconstructions_are_images_in_unit_range(perfect_classifier, data):
     assert x_hat.shape == (16, 28, 28, 1) and x_hat.dtype == np.float32
     assert 0.0 <= x_hat.min() and x_hat.max() <= 1.0
     # uint8 (N, 28, 28) and float (N, 28, 28, 1) inputs are the same images
-    np.testing.assert_allclose(explainer.reconstruct(x_test[..., None] / np.float32(255)), x_hat, atol=1e-6)
+    np.testing.assert_allclose(
+        explainer.reconstruct(x_test[..., None] / np.float32(255)), x_hat, atol=1e-6
+    )
 
 
 def test_classifier_stays_frozen_and_gradient_reaches_the_decoder(perfect_classifier, data):
@@ -84,9 +86,17 @@ def test_same_seed_gives_the_same_weights(diff_classifier, data):
 
 @pytest.mark.parametrize(
     ("layer", "fraction", "expected"),
-    [("my_dense", 0.1, 1), ("my_dense", 0.5, 5), ("my_dense", 0.9, 9), ("my_conv", 0.1, 25), ("my_conv", 0.9, 230)],
+    [
+        ("my_dense", 0.1, 1),
+        ("my_dense", 0.5, 5),
+        ("my_dense", 0.9, 9),
+        ("my_conv", 0.1, 25),
+        ("my_conv", 0.9, 230),
+    ],
 )
-def test_fraction_subsets_follow_the_reference_prefix_rule(diff_classifier, layer, fraction, expected):
+def test_fraction_subsets_follow_the_reference_prefix_rule(
+    diff_classifier, layer, fraction, expected
+):
     explainer = cladec.ClaDec(diff_classifier, layer, units=fraction)
     np.testing.assert_array_equal(explainer.unit_indices, np.arange(expected))
 
@@ -122,7 +132,9 @@ def test_bad_subsets_are_refused(diff_classifier, kwargs, message):
         cladec.ClaDec(diff_classifier, "my_dense", **kwargs)
 
 
-@pytest.mark.parametrize(("alpha", "message"), [(1.5, r"\[0, 1\]"), (-0.1, r"\[0, 1\]"), (99, "0.99"), ("0.5", "number")])
+@pytest.mark.parametrize(
+    ("alpha", "message"), [(1.5, r"\[0, 1\]"), (-0.1, r"\[0, 1\]"), (99, "0.99"), ("0.5", "number")]
+)
 def test_alpha_outside_unit_interval_is_refused(perfect_classifier, alpha, message):
     with pytest.raises(ValueError, match=message):
         cladec.ClaDec(perfect_classifier, "my_dense", alpha=alpha)
@@ -152,7 +164,11 @@ def test_bad_images_are_refused(perfect_classifier, images, message):
 
 @pytest.mark.parametrize(
     ("labels", "message"),
-    [(np.zeros(3, int), "3 labels but there are 4"), (np.array([0, 1, 2, 10]), r"0\.\.9"), (np.full(4, 0.5), "integer")],
+    [
+        (np.zeros(3, int), "3 labels but there are 4"),
+        (np.array([0, 1, 2, 10]), r"0\.\.9"),
+        (np.full(4, 0.5), "integer"),
+    ],
 )
 def test_bad_labels_are_refused(perfect_classifier, data, labels, message):
     x = data[0][:4]
@@ -175,7 +191,9 @@ def _logit_classifier():
 def test_logit_outputs_are_refused_when_alpha_is_positive(data):
     x, y, _ = data
     model = _logit_classifier()
-    model.get_layer("logits").set_weights([np.full((2704, 10), 5.0, np.float32), np.full(10, 3.0, np.float32)])
+    model.get_layer("logits").set_weights(
+        [np.full((2704, 10), 5.0, np.float32), np.full(10, 3.0, np.float32)]
+    )
     with pytest.raises(ValueError, match="softmax"):
         cladec.ClaDec(model, "flat", alpha=0.5).fit(x[:32], y[:32], **FIT)
     # alpha = 0 never calls the classifier on reconstructions: any model works
@@ -185,7 +203,9 @@ def test_logit_outputs_are_refused_when_alpha_is_positive(data):
 def test_any_keras_classifier_gets_a_working_default_decoder(data):
     x, y, x_test = data
     inputs = keras.Input((28, 28, 1))
-    h = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="block")(inputs)
+    h = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="block")(
+        inputs
+    )
     h = keras.layers.GlobalAveragePooling2D(name="pooled")(h)
     model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(h), name="tiny")
     for layer in ("block", "pooled"):
@@ -232,7 +252,9 @@ def test_fit_is_a_cache_hit_the_second_time(perfect_classifier, data, tmp_path):
     first = cladec.fit_alpha_sweep(perfect_classifier, "my_dense", [0.0, 0.5], x, y, **settings)
     assert not any(e.from_cache for e in first.values())
     # a sweep that adds one alpha trains only that one
-    second = cladec.fit_alpha_sweep(perfect_classifier, "my_dense", [0.0, 0.5, 0.9], x, y, **settings)
+    second = cladec.fit_alpha_sweep(
+        perfect_classifier, "my_dense", [0.0, 0.5, 0.9], x, y, **settings
+    )
     assert [e.from_cache for e in second.values()] == [True, True, False]
     np.testing.assert_array_equal(second[0.5].reconstruct(x_test), first[0.5].reconstruct(x_test))
     ref = cladec.RefAE(perfect_classifier, "my_dense")

@@ -26,7 +26,9 @@ def test_mse_is_the_per_pixel_mean():
 
 def test_classification_loss_is_cross_entropy_of_normalised_scores():
     onehot = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
-    probs = np.array([[0.5, 0.25, 0.25], [0.8, 0.8, 0.0]], np.float32)  # row 2: sigmoid-like, sum 1.6
+    probs = np.array(
+        [[0.5, 0.25, 0.25], [0.8, 0.8, 0.0]], np.float32
+    )  # row 2: sigmoid-like, sum 1.6
     expected = np.mean([-np.log(0.5), -np.log(0.5)])
     assert float(classification_loss(onehot, probs)) == pytest.approx(expected, rel=1e-5)
 

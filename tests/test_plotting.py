@@ -14,8 +14,18 @@ from matplotlib.figure import Figure
 from cladec import evaluation as ev
 from cladec import plotting as pl
 
-FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-           "Bag", "Ankle boot")
+FASHION = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +85,7 @@ def test_select_examples_falls_back_when_few_are_wrong():
 def test_select_examples_inside_classes_by_name():
     y = np.arange(200) % 10
     pred = np.where(y == 6, 4, y)  # every Shirt read as Coat
-    pred[[7, 17]] = 5              # two Sneakers read as Sandal
+    pred[[7, 17]] = 5  # two Sneakers read as Sandal
     idx = pl.select_examples(pred, None, y, classes=["Shirt", "Sneaker"], class_names=FASHION)
     assert set(y[idx]) <= {6, 7}
     assert len(idx) == 8 and np.sum(pred[idx] != y[idx]) == 5
@@ -86,8 +96,13 @@ def test_select_examples_inside_classes_by_name():
 def test_select_examples_with_a_classifier():
     import keras
 
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     x = images(40)
     y = np.arange(40) % 10
     pred = ev.predict_labels(model, x)
@@ -119,8 +134,16 @@ def test_reconstruction_grid_axes_labels_and_titles():
     assert len(axes) == 4 * 8 == len(fig.axes)
     assert row_labels(fig) == ["Original", "RefAE", "alpha = 0", "alpha = 0.99"]
     titles = [t.replace("\n", " ") for t in top_titles(fig)]
-    assert titles == ["Shirt", "T-shirt/top", "Trouser", "Shirt - Coat", "Coat - Shirt",
-                      "Ankle boot - Sneaker", "Sneaker - Sandal", "Pullover"]
+    assert titles == [
+        "Shirt",
+        "T-shirt/top",
+        "Trouser",
+        "Shirt - Coat",
+        "Coat - Shirt",
+        "Ankle boot - Sneaker",
+        "Sneaker - Sandal",
+        "Pullover",
+    ]
     assert fig._suptitle.get_text() == "Grid"
     for ax in axes:
         assert ax.images[0].get_clim() == (0.0, 1.0)
@@ -142,8 +165,13 @@ def test_reconstruction_grid_digits_and_errors():
 def test_difference_maps_symmetric_shared_colour_bar():
     refae = images(8, 1)
     cladec = {0.0: images(8, 2), 0.99: np.clip(images(8, 3) * 0.5, 0, 1)}
-    fig = pl.difference_maps(cladec, refae, original=images(8), y_true=np.arange(8),
-                             y_pred=np.array([0, 1, 2, 3, 4, 5, 6, 0]))
+    fig = pl.difference_maps(
+        cladec,
+        refae,
+        original=images(8),
+        y_true=np.arange(8),
+        y_pred=np.array([0, 1, 2, 3, 4, 5, 6, 0]),
+    )
     assert isinstance(fig, Figure)
     colorbars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     assert len(colorbars) == 1
@@ -184,9 +212,14 @@ def test_subset_grid_rows():
     subsets = {pl.subset_label(k, 10): images(10, k) for k in (1, 5, 9, 10)}
     fig = pl.subset_grid(images(10), images(10, 20), subsets, np.arange(10), title="Subsets")
     assert len(image_axes(fig)) == 6 * 10
-    assert row_labels(fig) == ["Original", "RefAE", "Subset 1 / 10 neurons, 10 %",
-                               "Subset 5 / 10 neurons, 50 %", "Subset 9 / 10 neurons, 90 %",
-                               "Subset 10 / 10 neurons, 100 %"]
+    assert row_labels(fig) == [
+        "Original",
+        "RefAE",
+        "Subset 1 / 10 neurons, 10 %",
+        "Subset 5 / 10 neurons, 50 %",
+        "Subset 9 / 10 neurons, 90 %",
+        "Subset 10 / 10 neurons, 100 %",
+    ]
     assert top_titles(fig) == [str(i) for i in range(10)]
 
 

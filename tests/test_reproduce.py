@@ -30,15 +30,33 @@ from cladec.reproduce import (
 from cladec.store import ModelStore
 
 REPO = Path(__file__).resolve().parents[1]
-SMALL = ["--datasets", "mnist", "--layers", "my_dense", "--alphas", "0", "50", "99",
-         "--profile", "quick", "--n-train", "300", "--n-test", "100"]
+SMALL = [
+    "--datasets",
+    "mnist",
+    "--layers",
+    "my_dense",
+    "--alphas",
+    "0",
+    "50",
+    "99",
+    "--profile",
+    "quick",
+    "--n-train",
+    "300",
+    "--n-test",
+    "100",
+]
 
 
 def _cli(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "cladec", *argv], capture_output=True, text=True, cwd=REPO,
-        env=environment, timeout=300,
+        [sys.executable, "-m", "cladec", *argv],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=environment,
+        timeout=300,
     )
 
 
@@ -74,8 +92,17 @@ def private_home(tmp_path_factory):
 def test_help_lists_the_options():
     result = _cli("reproduce", "--help")
     assert result.returncode == 0, result.stderr
-    for option in ("--datasets", "--layers", "--alphas", "--profile", "--out",
-                   "--no-eval-accuracy", "--eval-images", "--seed", "--quiet"):
+    for option in (
+        "--datasets",
+        "--layers",
+        "--alphas",
+        "--profile",
+        "--out",
+        "--no-eval-accuracy",
+        "--eval-images",
+        "--seed",
+        "--quiet",
+    ):
         assert option in result.stdout
     assert "99.99" in result.stdout  # the default alphas, in percent
     assert "--n-train" not in result.stdout  # hidden
@@ -132,8 +159,12 @@ def test_bad_profile_variable_is_a_usage_error(tmp_path, capsys, monkeypatch):
 
 def test_check_request_normalises(tmp_path):
     request = check_request(
-        ["fashion-mnist", "mnist", "mnist"], "my_conv", [99.9, "0", 50, "5e1"], "quick",
-        tmp_path / "new" / "folder", n_train=100,
+        ["fashion-mnist", "mnist", "mnist"],
+        "my_conv",
+        [99.9, "0", 50, "5e1"],
+        "quick",
+        tmp_path / "new" / "folder",
+        n_train=100,
     )
     assert request["datasets"] == ["fashion_mnist", "mnist"]
     assert request["layers"] == ["my_conv"]
@@ -150,12 +181,25 @@ def test_check_request_normalises(tmp_path):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"datasets": ["svhn"]}, {"layers": ["dense"]}, {"alphas": [101]}, {"alphas": [True]},
-     {"alphas": []}, {"eval_images": 2.5}, {"profile": "medium"}],
+    [
+        {"datasets": ["svhn"]},
+        {"layers": ["dense"]},
+        {"alphas": [101]},
+        {"alphas": [True]},
+        {"alphas": []},
+        {"eval_images": 2.5},
+        {"profile": "medium"},
+    ],
 )
 def test_run_reproduce_refuses_before_training(kwargs, tmp_path, private_home):
-    request = {"datasets": ["mnist"], "layers": ["my_dense"], "alphas": [0], "profile": "quick",
-               "out": tmp_path / "out", **kwargs}
+    request = {
+        "datasets": ["mnist"],
+        "layers": ["my_dense"],
+        "alphas": [0],
+        "profile": "quick",
+        "out": tmp_path / "out",
+        **kwargs,
+    }
     before = len(ModelStore().entries())
     with pytest.raises(ReproduceError):
         run_reproduce(**request, verbose=0)
@@ -184,7 +228,11 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
     table, provenance = read_reference_csv(out / REFERENCE_FILE, provenance=True)
     assert list(table[0]) == ["dataset", "layer", "eval", "classifier", "refAE", " 0", "50", "99"]
     assert [r["eval"] for r in table] == [
-        "total_loss", "reconstruction_loss", "classification_loss", "evaluation_accuracy"]
+        "total_loss",
+        "reconstruction_loss",
+        "classification_loss",
+        "evaluation_accuracy",
+    ]
     assert {(r["dataset"], r["layer"]) for r in table} == {("mnist", "my_dense")}
     assert table[3]["classifier"] is not None and table[3]["refAE"] is None  # no eval accuracy
     assert "--profile quick" in provenance["command"]
@@ -194,7 +242,12 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
 
     rows = read_rows_csv(out / ROWS_FILE)
     assert [(r.model, r.alpha) for r in rows] == [
-        ("classifier", None), ("refAE", None), ("cladec", 0.0), ("cladec", 0.5), ("cladec", 0.99)]
+        ("classifier", None),
+        ("refAE", None),
+        ("cladec", 0.0),
+        ("cladec", 0.5),
+        ("cladec", 0.99),
+    ]
 
     comparison = _comparison_records(out / COMPARISON_FILE)
     assert comparison and all(c["within_tolerance"] in ("True", "False", "") for c in comparison)
@@ -212,8 +265,17 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
     assert all(table[3][c] is not None for c in ("classifier", "refAE", " 0", "50", "99"))
 
     # 3. The same request from Python: nothing trains, the results are the same.
-    again = run_reproduce(["mnist"], ["my_dense"], [0, 50, 99], "quick", out,
-                          eval_images=200, n_train=300, n_test=100, verbose=0)
+    again = run_reproduce(
+        ["mnist"],
+        ["my_dense"],
+        [0, 50, 99],
+        "quick",
+        out,
+        eval_images=200,
+        n_train=300,
+        n_test=100,
+        verbose=0,
+    )
     assert capsys.readouterr().out == ""
     assert (again.trained, again.cached) == (0, 9)
     assert again.blocks == [{**again.blocks[0], "dataset": "mnist", "layer": "my_dense"}]
@@ -225,4 +287,5 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
     assert len(judged) == 5 and all(c["within_tolerance"] in (True, False) for c in judged)
     assert len(again.within) + len(again.outside) + len(again.untested) == len(again.comparison)
     assert [r.evaluation_accuracy for r in read_rows_csv(out / ROWS_FILE)] == [
-        r.evaluation_accuracy for r in again.rows]
+        r.evaluation_accuracy for r in again.rows
+    ]

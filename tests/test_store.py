@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import keras
-import numpy as np
 import pytest
 
 import cladec
@@ -27,7 +26,11 @@ def test_miss_then_hit_with_the_same_weights(tmp_path):
     path = store.save(FIELDS, model, train_seconds=2.5, metrics={"loss": 1.0})
     model_back, meta = store.load(FIELDS, _model)
     assert fingerprint_model(model_back) == fingerprint_model(model)
-    assert meta["fields"] == FIELDS and meta["train_seconds"] == 2.5 and meta["metrics"] == {"loss": 1.0}
+    assert (
+        meta["fields"] == FIELDS
+        and meta["train_seconds"] == 2.5
+        and meta["metrics"] == {"loss": 1.0}
+    )
     assert {"keras", "tensorflow", "cladec"} <= set(meta["versions"])
     assert path.parent == tmp_path
     assert store.load({**FIELDS, "alpha": 0.9}, _model) is None  # any field changes the key
@@ -98,10 +101,14 @@ def test_rewriting_an_entry_replaces_it_whole(tmp_path):
 
 def test_train_classifier_goes_through_the_cache(mnist_small, tmp_path):
     store = ModelStore(tmp_path)
-    first = cladec.train_classifier("diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0)
+    first = cladec.train_classifier(
+        "diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0
+    )
     assert not first.cladec_info["from_cache"]
     assert first.cladec_info["val_accuracy"] > 0.5  # 1 epoch on 1000 digits, far above chance (0.1)
-    second = cladec.train_classifier("diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0)
+    second = cladec.train_classifier(
+        "diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0
+    )
     assert second.cladec_info["from_cache"]
     assert fingerprint_model(second) == fingerprint_model(first)
     assert second.cladec_info["val_accuracy"] == first.cladec_info["val_accuracy"]
@@ -119,9 +126,16 @@ def test_cli_lists_and_clears_the_cache(tmp_path, capsys):
 
 
 def test_cli_help_and_usage_errors():
-    done = subprocess.run([sys.executable, "-m", "cladec", "--help"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cladec", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and "cache" in done.stdout
-    bad = subprocess.run([sys.executable, "-m", "cladec", "cache", "shred"], capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "cladec", "cache", "shred"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr
 
 

@@ -1,0 +1,50 @@
+"""explain_layer / explain_subsets: the path the gallery and the reproduce command share."""
+
+import numpy as np
+import pytest
+
+from cladec.experiment import explain_layer, explain_subsets
+from cladec.profiles import Profile
+
+TINY = Profile(
+    name="quick",
+    n_train=300,
+    n_test=100,
+    classifier_epochs={"default": 1},
+    classifier_batch_size=64,
+    decoder_epochs=1,
+    decoder_batch_size=64,
+    eval_epochs=1,
+)
+
+
+@pytest.fixture(scope="module")
+def layer_run():
+    return explain_layer("mnist", "my_dense", alphas=(0.0, 0.99), profile=TINY, verbose=0)
+
+
+def test_explain_layer_trains_everything_then_hits_the_cache(layer_run):
+    assert layer_run.data.x_train.shape == (300, 28, 28)
+    assert list(layer_run.cladec) == [0.0, 0.99]
+    assert layer_run.trained + layer_run.cached == 4  # classifier, RefAE, two decoders
+    again = explain_layer("mnist", "my_dense", alphas=(0.0, 0.99), profile=TINY, verbose=0)
+    assert (again.trained, again.cached) == (0, 4)
+    assert "0 model(s) trained, 4 from the cache" in again.summary()
+
+
+def test_reconstructions_and_predictions_for_the_figures(layer_run):
+    x = layer_run.data.x_test[:5]
+    rows = layer_run.reconstructions(x)
+    assert list(rows) == ["RefAE", 0.0, 0.99]
+    assert all(r.shape == (5, 28, 28, 1) and r.dtype == np.float32 for r in rows.values())
+    assert list(layer_run.reconstructions(x, keys=(0.99,), refae=False)) == [0.99]
+    predicted = layer_run.predicted
+    assert predicted.shape == (100,) and predicted.dtype.kind == "i"
+    assert 0 <= predicted.min() and predicted.max() <= 9
+
+
+def test_explain_subsets_trains_one_decoder_per_subset():
+    subsets = {"half": {"units": 0.5}, "picked": {"units": [1, 4]}, "top": {"top_k": 3}}
+    run = explain_subsets("mnist", "my_dense", subsets, classifier="diff", profile=TINY, verbose=0)
+    assert [run.cladec[k].n_units for k in subsets] == [5, 2, 3]
+    assert run.refae.n_units == 10
