@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import cladec
 from cladec.__main__ import main
 from cladec.evaluation import read_reference_csv, read_rows_csv
 from cladec.reproduce import (
@@ -170,7 +171,8 @@ def test_check_request_normalises(tmp_path):
     assert request["layers"] == ["my_conv"]
     assert request["percents"] == [0.0, 50.0, 99.9]
     assert request["alphas"] == [0.0, 0.5, 0.999]
-    assert (request["profile"].n_train, request["profile"].n_test) == (100, 1000)
+    quick = cladec.get_profile("quick")
+    assert (request["profile"].n_train, request["profile"].n_test) == (100, quick.n_test)
     assert request["out"].is_dir()
     default = check_request(profile="full", out=tmp_path)
     assert default["datasets"] == ["mnist", "fashion_mnist"]
