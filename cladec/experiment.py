@@ -113,6 +113,11 @@ def _prepare(dataset, classifier_kind, profile, seed, verbose):
     return profile, profile_data(full, profile), classifier, fit
 
 
+def _refae_fit(fit: dict, profile: Profile) -> dict:
+    epochs, batch_size = profile.refae_settings()
+    return {**fit, "epochs": epochs, "batch_size": batch_size}
+
+
 def _explanation(data, clf, layer, ref, explainers, profile, start) -> LayerExplanation:
     """Bundle the models and count what was trained now and what came from the cache."""
     models = [m for m in (ref, *explainers.values()) if m is not None]
@@ -164,7 +169,11 @@ def explain_layer(
     """
     start = time.perf_counter()
     profile, data, clf, fit = _prepare(dataset, classifier, profile, seed, verbose)
-    ref = RefAE(clf, layer, **explainer_kwargs).fit(data.x_train, **fit) if refae else None
+    ref = (
+        RefAE(clf, layer, **explainer_kwargs).fit(data.x_train, **_refae_fit(fit, profile))
+        if refae
+        else None
+    )
     sweep = fit_alpha_sweep(
         clf, layer, list(alphas), data.x_train, data.y_train, **fit, **explainer_kwargs
     )
@@ -196,7 +205,7 @@ def explain_subsets(
     """
     start = time.perf_counter()
     profile, data, clf, fit = _prepare(dataset, classifier, profile, seed, verbose)
-    ref = RefAE(clf, layer).fit(data.x_train, **fit)
+    ref = RefAE(clf, layer).fit(data.x_train, **_refae_fit(fit, profile))
     explainers = {
         label: ClaDec(clf, layer, alpha=alpha, **request).fit(data.x_train, data.y_train, **fit)
         for label, request in subsets.items()

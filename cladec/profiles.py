@@ -29,6 +29,9 @@ class Profile:
     classifier_batch_size : int
     decoder_epochs, decoder_batch_size : int
         For ClaDec decoders and reference autoencoders.
+    refae_epochs, refae_batch_size : int or None
+        For the reference autoencoders, which train a whole encoder and need
+        more steps than a decoder; ``None``: as the decoders.
     eval_epochs : int
         Epochs of the fresh classifier trained on reconstructions (evaluation accuracy).
     recalibrate_batchnorm : bool
@@ -47,12 +50,21 @@ class Profile:
     decoder_epochs: int = 10
     decoder_batch_size: int = 32
     eval_epochs: int = 10
+    refae_epochs: int | None = None
+    refae_batch_size: int | None = None
     recalibrate_batchnorm: bool = True
 
     def epochs_for(self, kind: str, dataset: str) -> int:
         """Classifier epochs for a classifier kind trained on a dataset."""
         table = self.classifier_epochs
         return int(table.get(f"{kind}/{dataset}", table.get("default", 10)))
+
+    def refae_settings(self) -> tuple[int, int]:
+        """``(epochs, batch_size)`` of the reference autoencoders."""
+        return (
+            self.refae_epochs or self.decoder_epochs,
+            self.refae_batch_size or self.decoder_batch_size,
+        )
 
     def describe(self) -> str:
         """One line for logs: the profile and its data sizes."""
@@ -78,6 +90,8 @@ PROFILES = {
         classifier_batch_size=32,
         decoder_epochs=4,
         decoder_batch_size=64,
+        refae_epochs=8,
+        refae_batch_size=32,
         eval_epochs=3,
     ),
     "quick": Profile(
