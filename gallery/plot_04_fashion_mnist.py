@@ -27,7 +27,7 @@ from cladec import evaluation, plotting
 from cladec.experiment import explain_layer
 
 profile = cladec.get_profile()
-print(f"Running under the {profile.describe()}.")
+print(profile.banner())
 start = time.perf_counter()
 
 alphas = (0.0, 0.5, 0.99, 0.999)
