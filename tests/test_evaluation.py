@@ -470,6 +470,8 @@ def test_compare_with_reference_flags_cells(tmp_path):
     half.evaluation_accuracy += 0.005  # inside
     zero.reconstruction_loss *= 1.10  # inside 15 %
     ref_ae.reconstruction_loss *= 1.30  # outside 15 %
+    better = next(r for r in mnist_dense if r.alpha == 0.99)
+    better.reconstruction_loss *= 0.5  # half the reference's loss: a better reconstruction
     result = ev.compare_with_reference(ours, reference)
 
     def cell(metric, column, dataset="mnist", layer="my_dense"):
@@ -485,7 +487,7 @@ def test_compare_with_reference_flags_cells(tmp_path):
     assert cell("evaluation_accuracy", "50")["within_tolerance"] is True
     assert cell("reconstruction_loss", "0")["within_tolerance"] is True
     assert cell("reconstruction_loss", "refAE")["within_tolerance"] is False
-    assert cell("reconstruction_loss", "99")["within_tolerance"] is True
+    assert cell("reconstruction_loss", "99")["within_tolerance"] is True  # lower is better
     assert cell("reconstruction_loss", "99.9")["within_tolerance"] is None
     assert cell("classification_loss", "50")["within_tolerance"] is None
     assert cell("total_loss", "50")["within_tolerance"] is None
