@@ -32,10 +32,6 @@ from cladec import evaluation, plotting
 
 profile = cladec.get_profile()
 print(profile.banner())
-if profile.name == "quick":
-    print(
-        "Quick profile: small slices and few epochs - the figures show the method, not reference numbers."
-    )
 start = time.perf_counter()
 
 # %%

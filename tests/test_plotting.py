@@ -13,19 +13,9 @@ from matplotlib.figure import Figure
 
 from cladec import evaluation as ev
 from cladec import plotting as pl
+from cladec.datasets import FASHION_MNIST_CLASSES
 
-FASHION = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+FASHION = FASHION_MNIST_CLASSES
 
 
 @pytest.fixture(autouse=True)
