@@ -1,7 +1,7 @@
 """Run profiles: how much data and how many epochs each kind of training gets.
 
-``full`` trains to reference quality (see the results page for what it
-reaches); ``quick`` trains on small slices for a few epochs, for CI and a first
+``full`` trains on the whole datasets, aiming at the reference run's quality
+(the installation page lists what it reached and cost here); ``quick`` trains on small slices for a few epochs, for CI and a first
 look. Pick one with ``CLADEC_PROFILE`` or by name.
 """
 

@@ -119,7 +119,8 @@ fig = plotting.class_filtered_grid(
 # reconstructions of the test images. The paper's claim: ClaDec keeps more
 # class-relevant information than RefAE, although RefAE keeps more of the
 # input. To keep this page fast, the evaluation classifiers here see at most
-# 10,000 training reconstructions (the results page runs the full protocol).
+# 10,000 training reconstructions (``python -m cladec reproduce`` runs the full
+# protocol).
 n_eval = min(10_000, len(data.y_train))
 eval_data = (data.x_train[:n_eval], data.y_train[:n_eval], data.x_test, data.y_test)
 results = evaluation.evaluate_explainers(
