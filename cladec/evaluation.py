@@ -603,6 +603,16 @@ def _write_text_atomic(path, text: str) -> Path:
     return path
 
 
+def _write_csv(path, provenance, header, body) -> Path:
+    """Provenance comments, a header and the rows, written atomically in one go."""
+    buffer = io.StringIO()
+    _write_provenance(buffer, provenance)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    return _write_text_atomic(path, buffer.getvalue())
+
+
 def write_rows_csv(
     rows: Iterable[EvaluationRow],
     path: str | os.PathLike,
@@ -623,15 +633,13 @@ def write_rows_csv(
     pathlib.Path
         ``path``.
     """
-    buffer = io.StringIO()
-    _write_provenance(buffer, provenance)
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_ROW_FIELDS)
-    for row in rows:
+
+    def cells(row):
         if not isinstance(row, EvaluationRow):
             raise ValueError(f"rows must be EvaluationRow objects; got {type(row).__name__}")
-        writer.writerow([_format_cell(getattr(row, name)) for name in _ROW_FIELDS])
-    return _write_text_atomic(path, buffer.getvalue())
+        return [_format_cell(getattr(row, name)) for name in _ROW_FIELDS]
+
+    return _write_csv(path, provenance, _ROW_FIELDS, map(cells, rows))
 
 
 def read_rows_csv(path: str | os.PathLike, *, provenance: bool = False):
@@ -877,13 +885,11 @@ def write_reference_csv(
     if not table:
         raise ValueError("nothing to write: no rows")
     columns = list(table[0])
-    buffer = io.StringIO()
-    _write_provenance(buffer, provenance)
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["", *columns])
-    for index, record in enumerate(table):
-        writer.writerow([str(index), *(_format_cell(record.get(c)) for c in columns)])
-    return _write_text_atomic(path, buffer.getvalue())
+    body = (
+        [str(index), *(_format_cell(record.get(c)) for c in columns)]
+        for index, record in enumerate(table)
+    )
+    return _write_csv(path, provenance, ["", *columns], body)
 
 
 def read_reference_csv(path: str | os.PathLike, *, provenance: bool = False):
@@ -1214,13 +1220,10 @@ def write_comparison_csv(
     pathlib.Path
         ``path``.
     """
-    buffer = io.StringIO()
-    _write_provenance(buffer, provenance)
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_COMPARISON_FIELDS)
-    for record in comparison:
-        writer.writerow([_format_cell(record.get(name)) for name in _COMPARISON_FIELDS])
-    return _write_text_atomic(path, buffer.getvalue())
+    body = (
+        [_format_cell(record.get(name)) for name in _COMPARISON_FIELDS] for record in comparison
+    )
+    return _write_csv(path, provenance, _COMPARISON_FIELDS, body)
 
 
 # ---------------------------------------------------------------------------

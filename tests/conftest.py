@@ -36,28 +36,25 @@ def mnist_small(mnist):
     return mnist.subset(1000, 300)
 
 
-@pytest.fixture(scope="session")
-def perfect_classifier(mnist_small):
-    """The perfect classifier after one short epoch on 1000 real digits (enough to be non-trivial)."""
+def _short_trained(kind, data, epochs):
     import cladec
     from cladec.training import fit_classifier, recalibrate_batchnorm, seed_everything
 
     seed_everything(0)
-    model = cladec.build_classifier("perfect")
-    x = mnist_small.x_train[..., None].astype(np.float32) / 255
-    fit_classifier(model, x, mnist_small.y_train, epochs=1, batch_size=64, log=None)
+    model = cladec.build_classifier(kind)
+    x = data.x_train[..., None].astype(np.float32) / 255
+    fit_classifier(model, x, data.y_train, epochs=epochs, batch_size=64, log=None)
     recalibrate_batchnorm(model, x)
     return model
+
+
+@pytest.fixture(scope="session")
+def perfect_classifier(mnist_small):
+    """The perfect classifier after one short epoch on 1000 real digits (enough to be non-trivial)."""
+    return _short_trained("perfect", mnist_small, epochs=1)
 
 
 @pytest.fixture(scope="session")
 def diff_classifier(mnist_small):
-    import cladec
-    from cladec.training import fit_classifier, recalibrate_batchnorm, seed_everything
-
-    seed_everything(0)
-    model = cladec.build_classifier("diff")
-    x = mnist_small.x_train[..., None].astype(np.float32) / 255
-    fit_classifier(model, x, mnist_small.y_train, epochs=2, batch_size=64, log=None)
-    recalibrate_batchnorm(model, x)
-    return model
+    """The diff classifier after two short epochs on 1000 real digits."""
+    return _short_trained("diff", mnist_small, epochs=2)
