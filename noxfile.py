@@ -60,7 +60,7 @@ def docs(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Check style and common bugs with ruff."""
     session.install("ruff>=0.4")
-    paths = ("cladec", "tests", "gallery", "benchmarks", "noxfile.py", "docs/conf.py")
+    paths = ("cladec", "tests", "gallery", "benchmarks", "noxfile.py", "docs/conf.py", "docs/_ext")
     session.run("ruff", "format", "--check", *paths)
     session.run("ruff", "check", *paths)
 

@@ -364,6 +364,14 @@ class ReproduceResult:
         )
         for cell in self.outside:
             lines.append("  outside: " + _describe_cell(cell))
+        from .claims import check_claims
+
+        lines.append("claims of the reference evaluation (cladec.claims), on this run:")
+        for check in check_claims(self.rows):
+            lines.append(
+                f"  {check.dataset} / {check.layer}: {check.verdict}: {check.claim} "
+                f"[{check.evidence}]"
+            )
         if not self.comparable:
             lines.append(_not_comparable_note(self.profile, self.provenance.get("caps", "")))
         for what, path in self.files.items():
@@ -607,6 +615,14 @@ def run_reproduce(
         blocks.append(block)
         rows.extend(block_rows)
         status = "complete" if index == len(pairs) else f"partial: {index} of {len(pairs)} pair(s)"
+        timings = {
+            "wall_time_seconds": round(time.perf_counter() - start),
+            "models_trained": sum(b["trained"] for b in blocks),
+            "models_from_cache": sum(b["cached"] for b in blocks),
+            "pair_seconds": " ".join(
+                f"{b['dataset']}/{b['layer']}={b['seconds']:.0f}" for b in blocks
+            ),
+        }
         result = _write_results(
             rows,
             request,
@@ -615,7 +631,7 @@ def run_reproduce(
             files,
             blocks,
             start,
-            {**provenance_extra, "status": status},
+            {**provenance_extra, "status": status, **timings},
         )
         say(
             f"{name} / {layer}: {block['trained']} model(s) trained, {block['cached']} from the "

@@ -36,6 +36,9 @@ if (ROOT / "cladec" / "__init__.py").is_file():
 
 import cladec  # noqa: E402  (after the path set-up above)
 
+# The docs' own extension (the results page's directive) lives in _ext/.
+sys.path.insert(0, str(DOCS / "_ext"))
+
 logger = logging.getLogger("cladec.docs")
 
 # -- Project -----------------------------------------------------------------
@@ -54,6 +57,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "cladec_results",
 ]
 
 templates_path = ["_templates"]

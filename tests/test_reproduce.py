@@ -241,6 +241,11 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
     assert provenance["comparable_with_reference"] == "no"
     for key in ("profile", "keras", "tensorflow", "created", "machine", "status"):
         assert provenance[key]
+    assert provenance["models_trained"] == "5" and provenance["models_from_cache"] == "0"
+    assert int(provenance["wall_time_seconds"]) >= 0
+    assert provenance["pair_seconds"].startswith("mnist/my_dense=")
+    assert "claims of the reference evaluation" in printed
+    assert "mnist / my_dense: not run: The reconstruction loss explodes" in printed
 
     rows = read_rows_csv(out / ROWS_FILE)
     assert [(r.model, r.alpha) for r in rows] == [

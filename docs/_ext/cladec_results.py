@@ -1,0 +1,269 @@
+"""The ``cladec-results`` directive: a committed run of ``reproduce``, rendered.
+
+The results page must show the numbers of the CSV it ships, not numbers
+copied by hand into reST. The directive reads a ``rows.csv`` written by
+``python -m cladec reproduce`` and writes, as reST parsed in place, one part
+of the page:
+
+``provenance``
+    The run's command, versions, machine, date, status and timings.
+``table``
+    For one ``:pair: dataset/layer``: ours and the reference, cell by cell,
+    cells outside the stated tolerance in bold.
+``outside``
+    Every judged cell outside tolerance, with the rule it broke.
+``curves``
+    For one ``:pair:``: the alpha curves of ours, the reference in grey
+    (:func:`cladec.plotting.alpha_curves`), drawn into ``_generated/`` next
+    to the CSV when the CSV is newer than the figure.
+``claims``
+    The claims of the reference evaluation (:mod:`cladec.claims`): the
+    verdict on the reference's numbers and on ours, with our evidence.
+
+Usage::
+
+    .. cladec-results:: results/full/rows.csv
+       :part: table
+       :pair: mnist/my_dense
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
+from cladec.claims import CLAIMS, check_claims
+from cladec.evaluation import (
+    ALPHA_GRID,
+    EVAL_METRICS,
+    compare_with_reference,
+    load_reference_table,
+    read_rows_csv,
+    rows_from_reference,
+)
+
+PAIRS = [
+    ("mnist", "my_dense"),
+    ("mnist", "my_conv"),
+    ("fashion_mnist", "my_dense"),
+    ("fashion_mnist", "my_conv"),
+]
+_METRIC_NAMES = {
+    "total_loss": "total loss",
+    "reconstruction_loss": "reconstruction loss",
+    "classification_loss": "classification loss",
+    "evaluation_accuracy": "evaluation accuracy",
+}
+_PROVENANCE_ORDER = [
+    "status",
+    "command",
+    "created",
+    "profile",
+    "wall_time_seconds",
+    "pair_seconds",
+    "models_trained",
+    "models_from_cache",
+    "cladec",
+    "keras",
+    "tensorflow",
+    "numpy",
+    "python",
+    "platform",
+    "machine",
+    "cpus",
+    "seed",
+    "comparable_with_reference",
+]
+
+
+def _percent(alpha: float) -> str:
+    return format(round(alpha * 100, 4), "g")
+
+
+def _number(value, metric: str) -> str:
+    if value is None:
+        return "–"
+    if metric == "evaluation_accuracy":
+        return f"{value:.4f}"
+    return format(value, ".4g")
+
+
+def _cell(rows, metric: str, column) -> float | None:
+    for row in rows:
+        if column == "classifier" and row.model == "classifier":
+            break
+        if column == "refAE" and row.model == "refAE":
+            break
+        if isinstance(column, float) and row.model == "cladec" and row.alpha == column:
+            break
+    else:
+        return None
+    if row.model == "refAE" and metric == "classification_loss":
+        return None  # the reference layout leaves it out
+    return getattr(row, metric)
+
+
+def _list_table(header: list[str], body: list[list[str]], widths: str = "auto") -> list[str]:
+    lines = [".. list-table::", "   :header-rows: 1", f"   :widths: {widths}", ""]
+    for record in [header, *body]:
+        lines.append(f"   * - {record[0]}")
+        lines.extend(f"     - {value}" for value in record[1:])
+    return [*lines, ""]
+
+
+def _provenance_part(rows, meta) -> list[str]:
+    keys = [k for k in _PROVENANCE_ORDER if k in meta]
+    keys += [k for k in meta if k not in keys]
+    lines = []
+    for key in keys:
+        value = meta[key]
+        shown = f"``{value}``" if key == "command" else value
+        lines.append(f":{key.replace('_', ' ')}: {shown}")
+    return [*lines, ""]
+
+
+def _table_part(rows, meta, pair) -> list[str]:
+    dataset, layer = pair
+    ours = [r for r in rows if (r.dataset, r.layer) == pair]
+    if not ours:
+        return [f"*{dataset} / {layer} is not in this run yet.*", ""]
+    reference = [
+        r for r in rows_from_reference(load_reference_table()) if (r.dataset, r.layer) == pair
+    ]
+    judged = {
+        (c["eval"], c["column"] if c["alpha"] is None else c["alpha"]): c["within_tolerance"]
+        for c in compare_with_reference(ours)
+    }
+    columns: list = ["classifier", "refAE", *ALPHA_GRID]
+    header = ["", "", "classifier", "RefAE", *(f"α {_percent(a)} %" for a in ALPHA_GRID)]
+    body = []
+    for metric in EVAL_METRICS:
+        mine, theirs = [_METRIC_NAMES[metric], "ours"], ["", "reference"]
+        for column in columns:
+            text = _number(_cell(ours, metric, column), metric)
+            if judged.get((metric, column)) is False:
+                text = f"**{text}**"
+            mine.append(text)
+            theirs.append(_number(_cell(reference, metric, column), metric))
+        body += [mine, theirs]
+    return _list_table(header, body)
+
+
+def _outside_part(rows, meta) -> list[str]:
+    outside = [c for c in compare_with_reference(rows) if c["within_tolerance"] is False]
+    if not outside:
+        return ["Every judged cell of this run is within tolerance.", ""]
+    lines = []
+    for c in outside:
+        column = c["column"] if c["alpha"] is None else f"α {c['column']} %"
+        lines.append(
+            f"- {c['dataset']} / {c['layer']}, {_METRIC_NAMES[c['eval']]}, {column}: "
+            f"ours {c['ours']:.4g}, reference {c['reference']:.4g} "
+            f"(difference {c['difference']:+.3g}; rule: {c['rule']})"
+        )
+    return [*lines, ""]
+
+
+def _claims_part(rows, meta) -> list[str]:
+    ours = {(c.key, c.dataset, c.layer): c for c in check_claims(rows, pairs=PAIRS)}
+    theirs = {
+        (c.key, c.dataset, c.layer): c for c in check_claims(load_reference_table(), pairs=PAIRS)
+    }
+    lines = []
+    for number, (key, claim) in enumerate(CLAIMS.items(), 1):
+        lines += [f"**Claim {number}.** {claim}", ""]
+        body = []
+        for pair in PAIRS:
+            mine, reference = ours[(key, *pair)], theirs[(key, *pair)]
+            body.append(
+                [
+                    f"{pair[0]} / {pair[1]}",
+                    reference.verdict,
+                    f"**{mine.verdict}**",
+                    mine.evidence,
+                ]
+            )
+        lines += _list_table(
+            ["pair", "reference run", "this run", "this run's numbers"], body, "20 15 15 50"
+        )
+    return lines
+
+
+def _curves_part(rows, pair, csv_path: Path, srcdir: Path) -> list[str]:
+    dataset, layer = pair
+    if not any((r.dataset, r.layer) == pair for r in rows):
+        return [f"*{dataset} / {layer} is not in this run yet.*", ""]
+    target = csv_path.parent / "_generated" / f"curves_{dataset}_{layer}.png"
+    if not target.is_file() or target.stat().st_mtime < csv_path.stat().st_mtime:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from cladec.plotting import alpha_curves
+
+        figure = alpha_curves(rows, dataset, layer, reference=load_reference_table())
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(".partial.png")
+        figure.savefig(partial, dpi=110, bbox_inches="tight")
+        plt.close(figure)
+        partial.replace(target)
+    return [
+        f".. figure:: /{target.relative_to(srcdir).as_posix()}",
+        f"   :alt: alpha curves of {dataset} / {layer}, ours and the reference",
+        "",
+        f"   {dataset} / {layer}: ours in colour, the reference run in grey. The alpha "
+        "axis is evenly spaced, not to scale.",
+        "",
+    ]
+
+
+def _parse_pair(text: str) -> tuple[str, str]:
+    dataset, sep, layer = text.strip().partition("/")
+    if not sep or (dataset, layer) not in PAIRS:
+        accepted = ", ".join(f"{d}/{lay}" for d, lay in PAIRS)
+        raise ValueError(f"unknown :pair: {text!r}; accepted: {accepted}")
+    return dataset, layer
+
+
+class ResultsDirective(SphinxDirective):
+    required_arguments = 1
+    option_spec = {
+        "part": lambda text: directives.choice(
+            text, ("provenance", "table", "curves", "outside", "claims")
+        ),
+        "pair": directives.unchanged,
+    }
+
+    def run(self):
+        relative, path = self.env.relfn2path(self.arguments[0])
+        self.env.note_dependency(relative)
+        rows, meta = read_rows_csv(path, provenance=True)
+        part = self.options.get("part", "table")
+        if part in ("table", "curves"):
+            try:
+                pair = _parse_pair(self.options.get("pair", ""))
+            except ValueError as error:
+                raise self.error(str(error)) from None
+        if part == "table":
+            lines = _table_part(rows, meta, pair)
+        elif part == "curves":
+            lines = _curves_part(rows, pair, Path(path), Path(self.env.srcdir))
+        else:
+            lines = {
+                "provenance": _provenance_part,
+                "outside": _outside_part,
+                "claims": _claims_part,
+            }[part](rows, meta)
+        holder = nodes.container()
+        self.state.nested_parse(StringList(lines, source=path), self.content_offset, holder)
+        return holder.children
+
+
+def setup(app):
+    app.add_directive("cladec-results", ResultsDirective)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,114 @@
+"""The results page's directive (``docs/_ext/cladec_results.py``), on a tiny Sphinx project.
+
+The rows come from the reference table itself, with one cell made worse, so
+every verdict is known without training anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cladec.evaluation import load_reference_table, rows_from_reference, write_rows_csv
+
+EXT = Path(__file__).resolve().parents[1] / "docs" / "_ext"
+
+PAGE = """\
+Results
+=======
+
+.. cladec-results:: results/rows.csv
+   :part: provenance
+
+.. cladec-results:: results/rows.csv
+   :part: table
+   :pair: mnist/my_dense
+
+.. cladec-results:: results/rows.csv
+   :part: table
+   :pair: fashion_mnist/my_conv
+
+.. cladec-results:: results/rows.csv
+   :part: curves
+   :pair: mnist/my_dense
+
+.. cladec-results:: results/rows.csv
+   :part: outside
+
+.. cladec-results:: results/rows.csv
+   :part: claims
+"""
+
+
+def _project(tmp_path: Path, page: str) -> Path:
+    src = tmp_path / "src"
+    (src / "results").mkdir(parents=True)
+    (src / "conf.py").write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            sys.path.insert(0, {str(EXT)!r})
+            extensions = ["cladec_results"]
+            project = "results-test"
+            """
+        )
+    )
+    (src / "index.rst").write_text(page)
+    rows = []
+    for row in rows_from_reference(load_reference_table()):
+        if row.dataset != "mnist":
+            continue  # a partial run: the Fashion-MNIST pairs are missing
+        if (row.layer, row.model, row.alpha) == ("my_dense", "cladec", 0.5):
+            row = dataclasses.replace(row, reconstruction_loss=30.0)  # +46 %: outside
+        rows.append(row)
+    write_rows_csv(rows, src / "results" / "rows.csv", {"status": "partial", "command": "x y"})
+    return src
+
+
+def _build(src: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(src), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_results_page_renders_tables_claims_and_figure(tmp_path):
+    src = _project(tmp_path, PAGE)
+    done = _build(src, tmp_path / "html")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    assert (
+        "partial" in html
+        and '<code class="docutils literal notranslate"><span class="pre">x</span>' in html
+    )
+    assert "<strong>30</strong>" in html  # our cell outside tolerance, in bold
+    assert "20.52" in html  # the reference beside it
+    assert "fashion_mnist / my_conv is not in this run yet" in html
+    assert "mnist / my_dense, reconstruction loss, α 50 %: ours 30, reference 20.52" in html
+    assert html.count("Claim ") == 6
+    assert "does not hold" in html  # the flat-loss claim, broken by the doctored cell
+    assert "not run" in html  # the Fashion-MNIST pairs
+    figure = src / "results" / "_generated" / "curves_mnist_my_dense.png"
+    assert figure.is_file() and figure.stat().st_size > 10_000
+    assert (tmp_path / "html" / "_images" / figure.name).is_file()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (":part: table\n   :pair: mnist/my_pool", "unknown :pair: 'mnist/my_pool'; accepted:"),
+        (":part: everything", "invalid option value"),
+    ],
+)
+def test_results_directive_refuses_bad_options(tmp_path, options, message):
+    page = f"Results\n=======\n\n.. cladec-results:: results/rows.csv\n   {options}\n"
+    done = _build(_project(tmp_path, page), tmp_path / "html")
+    assert done.returncode != 0
+    assert message in done.stderr
