@@ -713,7 +713,9 @@ def add_reproduce_parser(commands) -> argparse.ArgumentParser:
         ),
         epilog=(
             f"Writes {ROWS_FILE}, {REFERENCE_FILE} (the reference layout, with provenance) and "
-            f"{COMPARISON_FILE} into --out. Only --profile full is comparable with the reference."
+            f"{COMPARISON_FILE} into --out, and prints the claims of the reference evaluation "
+            "checked on this run (cladec.claims). Only --profile full is comparable with the "
+            "reference."
         ),
     )
     parser.add_argument(

@@ -218,6 +218,7 @@ html_sidebars = {
     "index": [],  # the landing page uses the full width
     "installation": [],
     "method": [],
+    "results": [],  # the tables need the width
 }
 # The theme follows the reader's light/dark preference (and stops the theme's
 # script from complaining about an unset mode on a first visit).

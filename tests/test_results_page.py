@@ -65,6 +65,8 @@ def _project(tmp_path: Path, page: str) -> Path:
             continue  # a partial run: the Fashion-MNIST pairs are missing
         if (row.layer, row.model, row.alpha) == ("my_dense", "cladec", 0.5):
             row = dataclasses.replace(row, reconstruction_loss=30.0)  # +46 %: outside
+        if (row.layer, row.model) == ("my_conv", "refAE"):
+            row = dataclasses.replace(row, evaluation_accuracy=0.95)  # a rule with |...|
         rows.append(row)
     write_rows_csv(rows, src / "results" / "rows.csv", {"status": "partial", "command": "x y"})
     return src
@@ -90,8 +92,10 @@ def test_results_page_renders_tables_claims_and_figure(tmp_path):
     )
     assert "<strong>30</strong>" in html  # our cell outside tolerance, in bold
     assert "20.52" in html  # the reference beside it
+    assert "acc. on x̂" in html  # fidelity columns (empty here: the reference has none)
     assert "fashion_mnist / my_conv is not in this run yet" in html
     assert "mnist / my_dense, reconstruction loss, α 50 %: ours 30, reference 20.52" in html
+    assert "ours 0.95, reference 0.9914" in html and "|ours - reference| &lt;= 0.01" in html
     assert html.count("Claim ") == 6
     assert "does not hold" in html  # the flat-loss claim, broken by the doctored cell
     assert "not run" in html  # the Fashion-MNIST pairs

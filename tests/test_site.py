@@ -58,6 +58,7 @@ GENERATED_IN_DOCS = (
     "_build",
     "auto_examples",
     "generated",
+    "_generated",
     "sg_execution_times.rst",
     "__pycache__",
 )
@@ -242,6 +243,7 @@ class Site:
     base_url: str
     requests: list  # (path, status) of every request the server answered, in order
     source_gallery: Path
+    home: str  # CLADEC_HOME of the build: the notebooks reuse its model cache
 
     def url(self, rel: str) -> str:
         return urllib.parse.urljoin(self.base_url, rel)
@@ -284,11 +286,15 @@ def _copy_sources(dest: Path) -> None:
         (dest / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
 
 
+def _site_home(tmp: Path) -> str:
+    return os.environ.get("CLADEC_TEST_HOME", "").strip() or str(tmp / "cladec_home")
+
+
 def _build_site(tmp: Path) -> Path:
     src = tmp / "src"
     _copy_sources(src)
     out = tmp / "html"
-    home = os.environ.get("CLADEC_TEST_HOME", "").strip() or str(tmp / "cladec_home")
+    home = _site_home(tmp)
     env = dict(os.environ)
     env.update(
         CLADEC_PROFILE="quick",
@@ -362,12 +368,12 @@ def site(tmp_path_factory) -> Site:
     """The quick site, built once per run (or taken from CLADEC_SITE_DIR), served on 127.0.0.1."""
     _require_browser()
     given = os.environ.get("CLADEC_SITE_DIR", "").strip()
+    tmp = tmp_path_factory.mktemp("cladec_site")
     if given:
         root = Path(given).expanduser().resolve()
         assert (root / "index.html").is_file(), f"CLADEC_SITE_DIR={given} holds no index.html"
         source_gallery = GALLERY
     else:
-        tmp = tmp_path_factory.mktemp("cladec_site")
         root = _build_site(tmp)
         source_gallery = tmp / "src" / "gallery"
 
@@ -381,7 +387,7 @@ def site(tmp_path_factory) -> Site:
     thread.start()
     host, port = server.server_address[:2]
     try:
-        yield Site(root, f"http://{host}:{port}/", requests, source_gallery)
+        yield Site(root, f"http://{host}:{port}/", requests, source_gallery, _site_home(tmp))
     finally:
         server.shutdown()
         server.server_close()
@@ -564,11 +570,13 @@ def pages(site, browser) -> dict[str, PageReport]:
         "index.html",
         "installation.html",
         "method.html",
+        "results.html",
         "api.html",
         "auto_examples/index.html",
     }
     shoot.update(site.example_pages())
-    order = ["index.html", "installation.html", "method.html", "auto_examples/index.html"]
+    order = ["index.html", "installation.html", "method.html", "results.html"]
+    order += ["auto_examples/index.html"]
     order += site.example_pages()
     order += ["api.html"]
     order += sorted(
@@ -742,3 +750,39 @@ def test_screenshots_are_saved(pages, site):
         with open(shot, "rb") as handle:
             assert handle.read(8) == b"\x89PNG\r\n\x1a\n", f"{shot} is not a PNG"
         assert shot.stat().st_size > 5000, f"{shot} looks empty"
+
+
+@pytest.mark.notebook
+def test_downloaded_notebooks_run_top_to_bottom(site, tmp_path, monkeypatch):
+    """Each gallery notebook runs in a Jupyter kernel, as a reader would run it.
+
+    The kernel gets the build's CLADEC_HOME, so the models the site trained
+    come from the cache and each notebook takes seconds, not minutes.
+    """
+    nbformat = pytest.importorskip("nbformat", reason="pip install nbclient (test extra)")
+    nbclient = pytest.importorskip("nbclient", reason="pip install nbclient (test extra)")
+    pytest.importorskip("ipykernel", reason="pip install ipykernel (test extra)")
+    notebooks = sorted(site.root.glob("_downloads/*/plot_*.ipynb"))
+    scripts = sorted(p.stem for p in site.source_gallery.glob("plot_*.py"))
+    assert sorted(p.stem for p in notebooks) == scripts
+    monkeypatch.setenv("CLADEC_PROFILE", "quick")
+    monkeypatch.setenv("CLADEC_HOME", site.home)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the notebook's %matplotlib inline decides
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(
+            notebook,
+            timeout=900,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(tmp_path)}},
+        )
+        try:
+            client.execute()
+        except nbclient.exceptions.CellExecutionError as error:
+            pytest.fail(f"{path.name} stopped with an error:\n{error}", pytrace=False)
+        outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+        images = [o for o in outputs if "image/png" in o.get("data", {})]
+        assert images, f"{path.name} drew no figure in Jupyter"
+        printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        assert "profile 'quick'" in printed, f"{path.name} did not say which profile it ran under"

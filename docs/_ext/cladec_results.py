@@ -58,6 +58,12 @@ _METRIC_NAMES = {
     "classification_loss": "classification loss",
     "evaluation_accuracy": "evaluation accuracy",
 }
+_SHORT_NAMES = {
+    "total_loss": "total loss",
+    "reconstruction_loss": "recon. loss",
+    "classification_loss": "class. loss",
+    "evaluation_accuracy": "eval. acc.",
+}
 _PROVENANCE_ORDER = [
     "status",
     "command",
@@ -80,6 +86,14 @@ _PROVENANCE_ORDER = [
 ]
 
 
+def _text(value) -> str:
+    """Plain text for inline reST: markup characters are escaped."""
+    text = str(value).replace("\\", "\\\\")
+    for char in "|*`_":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def _percent(alpha: float) -> str:
     return format(round(alpha * 100, 4), "g")
 
@@ -92,18 +106,21 @@ def _number(value, metric: str) -> str:
     return format(value, ".4g")
 
 
-def _cell(rows, metric: str, column) -> float | None:
+def _row(rows, column):
     for row in rows:
         if column == "classifier" and row.model == "classifier":
-            break
+            return row
         if column == "refAE" and row.model == "refAE":
-            break
+            return row
         if isinstance(column, float) and row.model == "cladec" and row.alpha == column:
-            break
-    else:
-        return None
-    if row.model == "refAE" and metric == "classification_loss":
-        return None  # the reference layout leaves it out
+            return row
+    return None
+
+
+def _cell(rows, metric: str, column) -> float | None:
+    row = _row(rows, column)
+    if row is None or (row.model == "refAE" and metric == "classification_loss"):
+        return None  # the reference layout leaves the RefAE's classification loss out
     return getattr(row, metric)
 
 
@@ -121,7 +138,7 @@ def _provenance_part(rows, meta) -> list[str]:
     lines = []
     for key in keys:
         value = meta[key]
-        shown = f"``{value}``" if key == "command" else value
+        shown = f"``{value}``" if key == "command" else _text(value)
         lines.append(f":{key.replace('_', ' ')}: {shown}")
     return [*lines, ""]
 
@@ -138,18 +155,24 @@ def _table_part(rows, meta, pair) -> list[str]:
         (c["eval"], c["column"] if c["alpha"] is None else c["alpha"]): c["within_tolerance"]
         for c in compare_with_reference(ours)
     }
-    columns: list = ["classifier", "refAE", *ALPHA_GRID]
-    header = ["", "", "classifier", "RefAE", *(f"α {_percent(a)} %" for a in ALPHA_GRID)]
-    body = []
+    header = [""]
     for metric in EVAL_METRICS:
-        mine, theirs = [_METRIC_NAMES[metric], "ours"], ["", "reference"]
-        for column in columns:
+        header += [_SHORT_NAMES[metric], "(ref.)"]
+    header += ["agree", "acc. on x̂"]
+    body = []
+    for column in ["classifier", "refAE", *ALPHA_GRID]:
+        label = {"classifier": "classifier", "refAE": "RefAE"}.get(column)
+        record = [label or f"α {_percent(column)} %"]
+        for metric in EVAL_METRICS:
             text = _number(_cell(ours, metric, column), metric)
             if judged.get((metric, column)) is False:
                 text = f"**{text}**"
-            mine.append(text)
-            theirs.append(_number(_cell(reference, metric, column), metric))
-        body += [mine, theirs]
+            record += [text, _number(_cell(reference, metric, column), metric)]
+        row = _row(ours, column)
+        for name in ("agreement", "accuracy_on_reconstructions"):
+            value = None if row is None else getattr(row, name)
+            record.append("–" if value is None else f"{value:.4f}")
+        body.append(record)
     return _list_table(header, body)
 
 
@@ -163,7 +186,7 @@ def _outside_part(rows, meta) -> list[str]:
         lines.append(
             f"- {c['dataset']} / {c['layer']}, {_METRIC_NAMES[c['eval']]}, {column}: "
             f"ours {c['ours']:.4g}, reference {c['reference']:.4g} "
-            f"(difference {c['difference']:+.3g}; rule: {c['rule']})"
+            f"(difference {c['difference']:+.3g}; rule: {_text(c['rule'])})"
         )
     return [*lines, ""]
 
@@ -184,7 +207,7 @@ def _claims_part(rows, meta) -> list[str]:
                     f"{pair[0]} / {pair[1]}",
                     reference.verdict,
                     f"**{mine.verdict}**",
-                    mine.evidence,
+                    _text(mine.evidence),
                 ]
             )
         lines += _list_table(
@@ -196,7 +219,7 @@ def _claims_part(rows, meta) -> list[str]:
 def _curves_part(rows, pair, csv_path: Path, srcdir: Path) -> list[str]:
     dataset, layer = pair
     if not any((r.dataset, r.layer) == pair for r in rows):
-        return [f"*{dataset} / {layer} is not in this run yet.*", ""]
+        return []  # the table part says so
     target = csv_path.parent / "_generated" / f"curves_{dataset}_{layer}.png"
     if not target.is_file() or target.stat().st_mtime < csv_path.stat().st_mtime:
         import matplotlib
