@@ -68,7 +68,11 @@ def _project(tmp_path: Path, page: str) -> Path:
         if (row.layer, row.model) == ("my_conv", "refAE"):
             row = dataclasses.replace(row, evaluation_accuracy=0.95)  # a rule with |...|
         rows.append(row)
-    write_rows_csv(rows, src / "results" / "rows.csv", {"status": "partial", "command": "x y"})
+    write_rows_csv(
+        rows,
+        src / "results" / "rows.csv",
+        {"status": "partial", "command": "x y", "evaluation_accuracy": "no (--no-eval-accuracy)"},
+    )
     return src
 
 
@@ -90,6 +94,7 @@ def test_results_page_renders_tables_claims_and_figure(tmp_path):
         "partial" in html
         and '<code class="docutils literal notranslate"><span class="pre">x</span>' in html
     )
+    assert '<span class="pre">(--no-eval-accuracy)</span>' in html  # not a typographic dash
     assert "<strong>30</strong>" in html  # our cell outside tolerance, in bold
     assert "20.52" in html  # the reference beside it
     assert "acc. on x̂" in html  # fidelity columns (empty here: the reference has none)

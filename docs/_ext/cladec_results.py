@@ -138,7 +138,8 @@ def _provenance_part(rows, meta) -> list[str]:
     lines = []
     for key in keys:
         value = meta[key]
-        shown = f"``{value}``" if key == "command" else _text(value)
+        # Command lines stay literal: "--" would otherwise become a dash.
+        shown = f"``{value}``" if key == "command" or "--" in str(value) else _text(value)
         lines.append(f":{key.replace('_', ' ')}: {shown}")
     return [*lines, ""]
 
