@@ -18,11 +18,10 @@ images); a difference within two standard errors is reported as
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .evaluation import EvaluationRow, read_rows_csv, rows_from_reference
+from .evaluation import EvaluationRow, as_rows
 
 __all__ = [
     "CLAIMS",
@@ -91,18 +90,6 @@ class ClaimCheck:
     layer: str
     verdict: str
     evidence: str
-
-
-def _as_rows(data) -> list[EvaluationRow]:
-    if isinstance(data, (str, bytes)) or isinstance(data, os.PathLike):
-        try:
-            return read_rows_csv(data)
-        except ValueError:
-            return rows_from_reference(data)
-    items = list(data)
-    if items and not isinstance(items[0], EvaluationRow):
-        return rows_from_reference(items)
-    return items
 
 
 def _fmt(value: float) -> str:
@@ -251,7 +238,7 @@ def check_claims(data, *, pairs: Sequence[tuple[str, str]] | None = None) -> lis
     >>> sorted({c.verdict for c in checks if c.key == "flat_up_to_half"})
     ['holds']
     """
-    rows = _as_rows(data)
+    rows = as_rows(data)
     if pairs is None:
         pairs = list(dict.fromkeys((r.dataset, r.layer) for r in rows))
     checks = []

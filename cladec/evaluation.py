@@ -49,6 +49,7 @@ __all__ = [
     "MODEL_KINDS",
     "EvaluationRow",
     "alpha_header",
+    "as_rows",
     "header_alpha",
     "compare_with_reference",
     "evaluate_explainers",
@@ -969,6 +970,30 @@ def load_reference_table(*, provenance: bool = False):
     meta, body = _split_provenance(text)
     table = _parse_reference_body(body, f"cladec/reference/{_REFERENCE_FILE}")
     return (table, meta) if provenance else table
+
+
+def as_rows(data) -> list[EvaluationRow]:
+    """Results in any of the forms cladec writes, as :class:`EvaluationRow` objects.
+
+    Parameters
+    ----------
+    data : list of EvaluationRow, reference-layout table, or path-like
+        A path may name a rows CSV (:func:`write_rows_csv`) or a
+        reference-layout CSV (:func:`write_reference_csv`).
+
+    Returns
+    -------
+    list of EvaluationRow
+    """
+    if isinstance(data, (str, bytes)) or isinstance(data, os.PathLike):
+        try:
+            return read_rows_csv(data)
+        except ValueError:
+            return rows_from_reference(data)
+    items = list(data)
+    if items and not isinstance(items[0], EvaluationRow):
+        return rows_from_reference(items)
+    return items
 
 
 def rows_from_reference(table) -> list[EvaluationRow]:

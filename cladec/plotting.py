@@ -586,12 +586,9 @@ def class_filtered_grid(
 
 
 def _rows_for(data, dataset, layer):
-    from .evaluation import EvaluationRow, rows_from_reference
+    from .evaluation import as_rows
 
-    is_path = isinstance(data, (str, bytes)) or hasattr(data, "__fspath__")
-    items = None if is_path else list(data)
-    if items is None or (items and not isinstance(items[0], EvaluationRow)):
-        items = rows_from_reference(data if items is None else items)
+    items = as_rows(data)
     pairs = list(dict.fromkeys((r.dataset, r.layer) for r in items))
     if dataset is None and layer is None and len(pairs) == 1:
         dataset, layer = pairs[0]
@@ -622,7 +619,7 @@ def alpha_curves(
 
     Parameters
     ----------
-    data : list of EvaluationRow, reference-layout table or path-like
+    data : list of EvaluationRow, reference-layout table or path-like (rows or reference CSV)
         Results, e.g. from :func:`cladec.evaluation.evaluate_explainers` or
         :func:`cladec.evaluation.load_reference_table`.
     dataset, layer : str or None
