@@ -13,6 +13,22 @@ from pathlib import Path
 __all__ = ["atomic_file", "atomic_dir", "sha256_file", "sha256_bytes"]
 
 
+def _umask() -> int:
+    # Reading the umask means setting it; set it straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _give_default_mode(path: str | os.PathLike, *, folder: bool) -> None:
+    """Give a temporary (0600 / 0700) file or folder the mode a plain open() or mkdir() would.
+
+    Without this, results and cache entries would be readable by their owner
+    only, unlike every other file the user creates.
+    """
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 @contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator:
     """Open a temporary file beside ``path``; rename it onto ``path`` only on success."""
@@ -24,6 +40,7 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        _give_default_mode(tmp, folder=False)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -42,6 +59,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        _give_default_mode(tmp, folder=True)
         if path.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.replace(path, trash / "old")
