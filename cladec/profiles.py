@@ -102,8 +102,8 @@ PROFILES = {
         # Measured on MNIST (test SSE against the reference run): 4 epochs at
         # batch 64 left RefAE my_dense at +30 %, RefAE my_conv at +65 % and
         # ClaDec my_conv alpha=0.99 at +48 %; RefAE my_dense at 8 epochs,
-        # batch 32 is at +8 %. The decoders get the same budget (10 epochs
-        # did not help at the alpha=0.99 knee: MNIST my_conv 3.74 vs 3.61).
+        # batch 32 is at +8 %. The decoders keep 8 epochs (10 did not help at
+        # the alpha=0.99 knee: MNIST my_conv 3.74 vs 3.61).
         # The RefAEs get the reference's 10: at 8 the Fashion-MNIST my_conv
         # RefAE was still falling 4 % an epoch and ended at +19 % (1.338);
         # at 10 it reaches 1.064 (reference 1.125).
