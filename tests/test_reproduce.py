@@ -101,6 +101,7 @@ def test_help_lists_the_options():
         "--out",
         "--no-eval-accuracy",
         "--eval-images",
+        "--eval-epochs",
         "--seed",
         "--quiet",
     ):
@@ -128,6 +129,8 @@ def test_bad_alpha_in_a_real_process_is_a_usage_error(tmp_path):
         (["--profile", "slow"], ["'slow'", "full", "quick"]),
         (["--eval-images", "0"], ["'0'", "positive whole number"]),
         (["--eval-images", "many"], ["'many'", "positive whole number"]),
+        (["--eval-epochs", "0"], ["'0'", "positive whole number"]),
+        (["--eval-epochs", "2.5"], ["'2.5'", "positive whole number"]),
     ],
 )
 def test_bad_arguments_are_usage_errors(argv, expected, capsys, tmp_path):
@@ -179,6 +182,8 @@ def test_check_request_normalises(tmp_path):
     assert default["layers"] == ["my_dense", "my_conv"]
     assert default["alphas"] == [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.99, 0.999, 0.9999, 1.0]
     assert default["profile"].n_train is None
+    assert default["eval_epochs"] == cladec.get_profile("full").eval_epochs
+    assert check_request(profile="full", out=tmp_path, eval_epochs="10")["eval_epochs"] == 10
 
 
 @pytest.mark.parametrize(
@@ -190,6 +195,7 @@ def test_check_request_normalises(tmp_path):
         {"alphas": [True]},
         {"alphas": []},
         {"eval_images": 2.5},
+        {"eval_epochs": 0},
         {"profile": "medium"},
     ],
 )
@@ -296,3 +302,15 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
     assert [r.evaluation_accuracy for r in read_rows_csv(out / ROWS_FILE)] == [
         r.evaluation_accuracy for r in again.rows
     ]
+    assert all(r.eval_epochs == cladec.get_profile("quick").eval_epochs for r in again.rows[1:])
+
+    # 4. Longer-trained evaluation classifiers are other models: four more train,
+    #    and the provenance and the rows say how long they trained.
+    longer = run_reproduce(
+        ["mnist"], ["my_dense"], [0, 50, 99], "quick", out,
+        eval_images=200, eval_epochs=2, n_train=300, n_test=100, verbose=0,
+    )  # fmt: skip
+    assert (longer.trained, longer.cached) == (4, 5)
+    assert all(r.eval_epochs == 2 and r.eval_from_cache is False for r in longer.rows[1:])
+    assert "--eval-epochs 2" in longer.provenance["command"]
+    assert "trained 2 epochs" in longer.provenance["evaluation_accuracy"]
