@@ -121,3 +121,51 @@ def test_results_directive_refuses_bad_options(tmp_path, options, message):
     done = _build(_project(tmp_path, page), tmp_path / "html")
     assert done.returncode != 0
     assert message in done.stderr
+
+
+def test_results_page_merges_runs_pair_by_pair(tmp_path):
+    """A later run that re-did one pair replaces that pair; the others come from the first."""
+    page = """\
+Results
+=======
+
+.. cladec-results:: results/rows.csv results/later.csv
+   :part: provenance
+
+.. cladec-results:: results/rows.csv results/later.csv
+   :part: table
+   :pair: mnist/my_dense
+
+.. cladec-results:: results/rows.csv results/later.csv
+   :part: table
+   :pair: mnist/my_conv
+
+.. cladec-results:: results/rows.csv results/later.csv
+   :part: curves
+   :pair: mnist/my_dense
+
+.. cladec-results:: results/rows.csv results/later.csv
+   :part: outside
+"""
+    src = _project(tmp_path, page)
+    later = [
+        dataclasses.replace(row, reconstruction_loss=21.0)
+        if (row.model, row.alpha) == ("cladec", 0.5)
+        else row
+        for row in rows_from_reference(load_reference_table())
+        if (row.dataset, row.layer) == ("mnist", "my_dense")
+    ]
+    write_rows_csv(later, src / "results" / "later.csv", {"command": "later-run"})
+    done = _build(src, tmp_path / "html")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    # provenance: both runs, each with the pairs it supplies
+    assert "Run 1" in html and "Run 2" in html
+    assert "used for: mnist / my_conv." in html and "used for: mnist / my_dense." in html
+    assert "later-run" in html
+    # the later run's cell replaces the doctored one of the first run, which is gone
+    assert "<strong>30</strong>" not in html and ">21<" in html
+    assert "mnist / my_dense, reconstruction loss" not in html
+    # my_conv still comes from the first run: its doctored evaluation accuracy shows
+    assert "ours 0.95, reference 0.9914" in html
+    assert (src / "results" / "_generated" / "curves_mnist_my_dense.png").is_file()

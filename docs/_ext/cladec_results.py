@@ -25,10 +25,17 @@ Usage::
     .. cladec-results:: results/full/rows.csv
        :part: table
        :pair: mnist/my_dense
+
+Several runs can make one page: give several ``rows.csv`` files, and each
+(dataset, layer) pair is taken from the last file that has it. That lets a
+page show a run that re-did some pairs with more alphas next to an older run
+of the others; the provenance part then lists every run and the pairs it
+supplies.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from docutils import nodes
@@ -132,7 +139,7 @@ def _list_table(header: list[str], body: list[list[str]], widths: str = "auto") 
     return [*lines, ""]
 
 
-def _provenance_part(rows, meta) -> list[str]:
+def _fields(meta) -> list[str]:
     keys = [k for k in _PROVENANCE_ORDER if k in meta]
     keys += [k for k in meta if k not in keys]
     lines = []
@@ -144,7 +151,18 @@ def _provenance_part(rows, meta) -> list[str]:
     return [*lines, ""]
 
 
-def _table_part(rows, meta, pair) -> list[str]:
+def _provenance_part(runs) -> list[str]:
+    if len(runs) == 1:
+        return _fields(runs[0].meta)
+    lines = []
+    for number, run in enumerate(runs, 1):
+        supplied = ", ".join(f"{d} / {lay}" for d, lay in run.pairs) or "none (all superseded)"
+        lines += [f"**Run {number}** (``{run.name}``), used for: {_text(supplied)}.", ""]
+        lines += _fields(run.meta)
+    return lines
+
+
+def _table_part(rows, pair) -> list[str]:
     dataset, layer = pair
     ours = [r for r in rows if (r.dataset, r.layer) == pair]
     if not ours:
@@ -177,7 +195,7 @@ def _table_part(rows, meta, pair) -> list[str]:
     return _list_table(header, body)
 
 
-def _outside_part(rows, meta) -> list[str]:
+def _outside_part(rows) -> list[str]:
     outside = [c for c in compare_with_reference(rows) if c["within_tolerance"] is False]
     if not outside:
         return ["Every judged cell of this run is within tolerance.", ""]
@@ -192,7 +210,7 @@ def _outside_part(rows, meta) -> list[str]:
     return [*lines, ""]
 
 
-def _claims_part(rows, meta) -> list[str]:
+def _claims_part(rows) -> list[str]:
     ours = {(c.key, c.dataset, c.layer): c for c in check_claims(rows, pairs=PAIRS)}
     theirs = {
         (c.key, c.dataset, c.layer): c for c in check_claims(load_reference_table(), pairs=PAIRS)
@@ -217,9 +235,9 @@ def _claims_part(rows, meta) -> list[str]:
     return lines
 
 
-def _curves_part(rows, pair, csv_path: Path, srcdir: Path) -> list[str]:
+def _curves_part(rows, pair, csv_path: Path | None, srcdir: Path) -> list[str]:
     dataset, layer = pair
-    if not any((r.dataset, r.layer) == pair for r in rows):
+    if csv_path is None or not any((r.dataset, r.layer) == pair for r in rows):
         return []  # the table part says so
     target = csv_path.parent / "_generated" / f"curves_{dataset}_{layer}.png"
     if not target.is_file() or target.stat().st_mtime < csv_path.stat().st_mtime:
@@ -254,8 +272,33 @@ def _parse_pair(text: str) -> tuple[str, str]:
     return dataset, layer
 
 
+@dataclass
+class _Run:
+    name: str  # as written in the page
+    path: Path
+    meta: dict
+    pairs: list = field(default_factory=list)  # the pairs this run supplies to the page
+
+
+def _merge_runs(files) -> tuple[list, list, dict]:
+    """Rows of several runs, each pair from the last run that has it; the runs; pair -> path."""
+    runs, by_pair = [], {}
+    for name, path in files:
+        rows, meta = read_rows_csv(path, provenance=True)
+        run = _Run(name, Path(path), meta)
+        runs.append(run)
+        for pair in dict.fromkeys((r.dataset, r.layer) for r in rows):
+            by_pair[pair] = (run, [r for r in rows if (r.dataset, r.layer) == pair])
+    merged = []
+    for pair, (run, rows) in by_pair.items():
+        run.pairs.append(pair)
+        merged.extend(rows)
+    return merged, runs, {pair: run.path for pair, (run, _) in by_pair.items()}
+
+
 class ResultsDirective(SphinxDirective):
     required_arguments = 1
+    optional_arguments = 8  # more rows.csv files, merged pair by pair
     option_spec = {
         "part": lambda text: directives.choice(
             text, ("provenance", "table", "curves", "outside", "claims")
@@ -264,9 +307,12 @@ class ResultsDirective(SphinxDirective):
     }
 
     def run(self):
-        relative, path = self.env.relfn2path(self.arguments[0])
-        self.env.note_dependency(relative)
-        rows, meta = read_rows_csv(path, provenance=True)
+        files = []
+        for argument in self.arguments:
+            relative, path = self.env.relfn2path(argument)
+            self.env.note_dependency(relative)
+            files.append((argument, path))
+        rows, runs, sources = _merge_runs(files)
         part = self.options.get("part", "table")
         if part in ("table", "curves"):
             try:
@@ -274,15 +320,13 @@ class ResultsDirective(SphinxDirective):
             except ValueError as error:
                 raise self.error(str(error)) from None
         if part == "table":
-            lines = _table_part(rows, meta, pair)
+            lines = _table_part(rows, pair)
         elif part == "curves":
-            lines = _curves_part(rows, pair, Path(path), Path(self.env.srcdir))
+            lines = _curves_part(rows, pair, sources.get(pair), Path(self.env.srcdir))
+        elif part == "provenance":
+            lines = _provenance_part(runs)
         else:
-            lines = {
-                "provenance": _provenance_part,
-                "outside": _outside_part,
-                "claims": _claims_part,
-            }[part](rows, meta)
+            lines = {"outside": _outside_part, "claims": _claims_part}[part](rows)
         holder = nodes.container()
         self.state.nested_parse(StringList(lines, source=path), self.content_offset, holder)
         return holder.children
