@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _cache_list(args) -> int:
-    from .store import ModelStore
+    from .store import ModelStore, training_time_text
 
     store = ModelStore(args.root) if args.root else ModelStore()
     entries = store.entries()
@@ -34,7 +34,8 @@ def _cache_list(args) -> int:
         size = sum(p.stat().st_size for p in entry.path.iterdir() if p.is_file())
         print(
             f"  {entry.path.name}  {what:<16} {detail}  "
-            f"({entry.meta.get('train_seconds', 0):.0f} s to train, {size / 1e6:.1f} MB, {entry.meta.get('created', '')})"
+            f"(trained in {training_time_text(entry.meta)}; {size / 1e6:.1f} MB; "
+            f"{entry.meta.get('created', '')})"
         )
     return 0
 

@@ -25,7 +25,7 @@ from . import architectures
 from ._atomic import atomic_dir, sha256_bytes
 from ._inputs import as_images, as_labels, check_alpha
 from .losses import check_loss_scale
-from .store import as_store, fingerprint_model
+from .store import as_store, fingerprint_model, training_time_text
 from .training import predict_batched, recalibrate_batchnorm, seed_everything, train_reconstructors
 
 __all__ = ["ClaDec", "RefAE", "fit_alpha_sweep", "resolve_units"]
@@ -657,7 +657,7 @@ def fit_alpha_sweep(
             if log:
                 log(
                     f"  ClaDec {e.layer_name} alpha={e.alpha:g}: loaded from the model cache "
-                    f"(trained in {meta['train_seconds']:.0f} s)"
+                    f"(trained in {training_time_text(meta)})"
                 )
         else:
             pending.append((e, decoder, fields))
@@ -697,7 +697,13 @@ def fit_alpha_sweep(
             e.decoder, e.history, e.from_cache = decoder, result, False
             e.train_seconds = seconds / len(group)
             if store:
-                store.save(fields, decoder, train_seconds=e.train_seconds, metrics=result)
+                store.save(
+                    fields,
+                    decoder,
+                    train_seconds=e.train_seconds,
+                    metrics=result,
+                    sweep_size=len(group),
+                )
     by_alpha = {e.alpha: e for e in explainers}
     return {check_alpha(a): by_alpha[check_alpha(a)] for a in alphas} if alphas else by_alpha
 

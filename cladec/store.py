@@ -25,7 +25,14 @@ from typing import Any
 from . import config
 from ._atomic import atomic_dir, sha256_bytes, sha256_file
 
-__all__ = ["ModelStore", "StoreEntry", "as_store", "default_store", "fingerprint_model"]
+__all__ = [
+    "ModelStore",
+    "StoreEntry",
+    "as_store",
+    "default_store",
+    "fingerprint_model",
+    "training_time_text",
+]
 
 _WEIGHTS = "model.weights.h5"
 _META = "meta.json"
@@ -112,9 +119,19 @@ class ModelStore:
         return model, meta
 
     def save(
-        self, fields: dict, model: Any, *, train_seconds: float, metrics: dict | None = None
+        self,
+        fields: dict,
+        model: Any,
+        *,
+        train_seconds: float,
+        metrics: dict | None = None,
+        sweep_size: int = 1,
     ) -> Path:
-        """Write ``model``'s weights and a ``meta.json`` atomically; return the entry folder."""
+        """Write ``model``'s weights and a ``meta.json`` atomically; return the entry folder.
+
+        ``sweep_size`` > 1 says the model trained together with others in one pass
+        (:func:`cladec.fit_alpha_sweep`) and ``train_seconds`` is its share of that pass.
+        """
         path = self.path_for(fields)
         with atomic_dir(path) as tmp:
             model.save_weights(tmp / _WEIGHTS)
@@ -122,6 +139,7 @@ class ModelStore:
                 "key": self.key(fields),
                 "fields": fields,
                 "train_seconds": round(float(train_seconds), 3),
+                "sweep_size": int(sweep_size),
                 "metrics": metrics or {},
                 "weights_sha256": sha256_file(tmp / _WEIGHTS),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -163,6 +181,19 @@ def as_store(cache) -> ModelStore | None:
     if isinstance(cache, ModelStore):
         return cache
     raise ValueError(f"cache must be True, False or a ModelStore; got {cache!r}")
+
+
+def training_time_text(meta: dict) -> str:
+    """How long a cached model took to train, in words, from its ``meta.json``.
+
+    A sweep member's time is its share of the one pass that trained the whole
+    sweep; saying so keeps "698 s" from reading as one model's own cost.
+    """
+    seconds = float(meta.get("train_seconds", 0.0))
+    size = int(meta.get("sweep_size", 1))
+    if size <= 1:
+        return f"{seconds:.0f} s"
+    return f"{seconds:.0f} s, its share of a {size}-model sweep of {seconds * size:.0f} s"
 
 
 def default_store() -> ModelStore:

@@ -261,3 +261,5 @@ def test_fit_is_a_cache_hit_the_second_time(perfect_classifier, data, tmp_path):
     assert not ref.fit(x, **{**settings}).from_cache
     assert cladec.RefAE(perfect_classifier, "my_dense").fit(x, **settings).from_cache
     assert len(store.entries()) == 4
+    # the first pass trained two decoders, the second one: each records its sweep
+    assert sorted(e.meta["sweep_size"] for e in store.entries() if e.kind == "cladec") == [1, 2, 2]

@@ -9,7 +9,7 @@ import pytest
 
 import cladec
 from cladec.__main__ import main
-from cladec.store import ModelStore, fingerprint_model
+from cladec.store import ModelStore, fingerprint_model, training_time_text
 
 FIELDS = {"kind": "test", "layer": "my_dense", "alpha": 0.5, "epochs": 1}
 
@@ -123,6 +123,14 @@ def test_cli_lists_and_clears_the_cache(tmp_path, capsys):
     assert main(["cache", "clear", "--root", str(tmp_path)]) == 0
     assert "removed 1" in capsys.readouterr().out
     assert store.entries() == []
+
+
+def test_cli_says_a_sweep_members_time_is_its_share(tmp_path, capsys):
+    store = ModelStore(tmp_path)
+    store.save({**FIELDS, "kind": "cladec"}, _model(), train_seconds=70.0, sweep_size=10)
+    assert main(["cache", "list", "--root", str(tmp_path)]) == 0
+    assert "70 s, its share of a 10-model sweep of 700 s" in capsys.readouterr().out
+    assert training_time_text({"train_seconds": 12.4}) == "12 s"  # entries from before sweep_size
 
 
 def test_cli_help_and_usage_errors():
