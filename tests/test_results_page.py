@@ -123,28 +123,40 @@ def test_results_directive_refuses_bad_options(tmp_path, options, message):
     assert message in done.stderr
 
 
+def test_results_directive_without_runs_says_how_to_name_them(tmp_path):
+    page = "Results\n=======\n\n.. cladec-results::\n   :part: outside\n"
+    done = _build(_project(tmp_path, page), tmp_path / "html")
+    assert done.returncode != 0
+    assert "needs the rows.csv files" in done.stderr and "cladec-results-runs" in done.stderr
+
+
 def test_results_page_merges_runs_pair_by_pair(tmp_path):
-    """A later run that re-did one pair replaces that pair; the others come from the first."""
+    """A later run that re-did one pair replaces that pair; the others come from the first.
+
+    The runs are named once for the page (``cladec-results-runs``).
+    """
     page = """\
 Results
 =======
 
-.. cladec-results:: results/rows.csv results/later.csv
+.. cladec-results-runs:: results/rows.csv results/later.csv
+
+.. cladec-results::
    :part: provenance
 
-.. cladec-results:: results/rows.csv results/later.csv
+.. cladec-results::
    :part: table
    :pair: mnist/my_dense
 
-.. cladec-results:: results/rows.csv results/later.csv
+.. cladec-results::
    :part: table
    :pair: mnist/my_conv
 
-.. cladec-results:: results/rows.csv results/later.csv
+.. cladec-results::
    :part: curves
    :pair: mnist/my_dense
 
-.. cladec-results:: results/rows.csv results/later.csv
+.. cladec-results::
    :part: outside
 """
     src = _project(tmp_path, page)

@@ -31,6 +31,12 @@ Several runs can make one page: give several ``rows.csv`` files, and each
 page show a run that re-did some pairs with more alphas next to an older run
 of the others; the provenance part then lists every run and the pairs it
 supplies.
+
+A page that renders many parts of the same runs names them once::
+
+    .. cladec-results-runs:: results/full-dense/rows.csv results/full-conv/rows.csv
+
+and every later ``cladec-results`` on that page without arguments uses them.
 """
 
 from __future__ import annotations
@@ -296,8 +302,22 @@ def _merge_runs(files) -> tuple[list, list, dict]:
     return merged, runs, {pair: run.path for pair, (run, _) in by_pair.items()}
 
 
-class ResultsDirective(SphinxDirective):
+_RUNS_KEY = "cladec_results_runs"  # env.temp_data lives for one document's read
+
+
+class ResultsRunsDirective(SphinxDirective):
+    """Name the ``rows.csv`` files of the page's later ``cladec-results`` once."""
+
     required_arguments = 1
+    optional_arguments = 8
+
+    def run(self):
+        self.env.temp_data[_RUNS_KEY] = list(self.arguments)
+        return []
+
+
+class ResultsDirective(SphinxDirective):
+    required_arguments = 0  # none: the page's cladec-results-runs
     optional_arguments = 8  # more rows.csv files, merged pair by pair
     option_spec = {
         "part": lambda text: directives.choice(
@@ -307,8 +327,14 @@ class ResultsDirective(SphinxDirective):
     }
 
     def run(self):
+        arguments = self.arguments or self.env.temp_data.get(_RUNS_KEY)
+        if not arguments:
+            raise self.error(
+                "cladec-results needs the rows.csv files of the runs to show: give them as "
+                "arguments, or once per page with '.. cladec-results-runs:: FILE ...' above it"
+            )
         files = []
-        for argument in self.arguments:
+        for argument in arguments:
             relative, path = self.env.relfn2path(argument)
             self.env.note_dependency(relative)
             files.append((argument, path))
@@ -334,4 +360,5 @@ class ResultsDirective(SphinxDirective):
 
 def setup(app):
     app.add_directive("cladec-results", ResultsDirective)
+    app.add_directive("cladec-results-runs", ResultsRunsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
