@@ -34,7 +34,7 @@ supplies.
 
 A page that renders many parts of the same runs names them once::
 
-    .. cladec-results-runs:: results/full-dense/rows.csv results/full-conv/rows.csv
+    .. cladec-results-runs:: results/full-dense/rows.csv results/full-conv-mnist/rows.csv
 
 and every later ``cladec-results`` on that page without arguments uses them.
 """
