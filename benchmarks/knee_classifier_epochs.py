@@ -12,8 +12,8 @@ is the decoder the ``full`` profile trains. The results page quotes its
 figures.
 
 Run: ``python benchmarks/knee_classifier_epochs.py --classifier-epochs 6 10``
-(on a 2-core machine about 25 minutes per classifier length for four or five
-decoders, plus 7 to 22 minutes for a classifier that is not cached yet).
+(on a 2-core machine four decoders took 24 to 26 minutes per classifier
+length, plus 7 to 22 minutes for a classifier that is not cached yet).
 """
 
 from __future__ import annotations
