@@ -42,7 +42,12 @@ def main() -> None:
 
     import cladec
     from cladec._inputs import as_images
-    from cladec.evaluation import alpha_header, load_reference_table, loss_terms
+    from cladec.evaluation import (
+        RECONSTRUCTION_REL_TOL,
+        alpha_header,
+        load_reference_table,
+        loss_terms,
+    )
     from cladec.training import train_reconstructors
 
     profile = cladec.get_profile("full")
@@ -58,7 +63,8 @@ def main() -> None:
     target = reference[alpha_header(ALPHA)]
     print(
         f"MNIST {LAYER}, alpha {ALPHA}: reference test reconstruction loss {target:.3f}, "
-        f"tolerance +15 % = {1.15 * target:.3f}; decoders {decoder_epochs} epochs at batch "
+        f"tolerance +{RECONSTRUCTION_REL_TOL * 100:g} % = "
+        f"{(1 + RECONSTRUCTION_REL_TOL) * target:.3f}; decoders {decoder_epochs} epochs at batch "
         f"{profile.decoder_batch_size}, {len(data.x_train)} training images"
     )
     for epochs in args.classifier_epochs:
