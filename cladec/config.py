@@ -3,7 +3,9 @@
 Three variables steer the library (see the installation page):
 
 ``CLADEC_HOME``
-    Folder for the model cache and converted datasets (default ``~/.cache/cladec``).
+    Folder for the model cache and converted datasets (default
+    ``$XDG_CACHE_HOME/cladec`` when ``XDG_CACHE_HOME`` is set to an absolute
+    path, else ``~/.cache/cladec``).
 ``CLADEC_PROFILE``
     ``full`` (default, reference-quality training) or ``quick`` (small slices,
     few epochs: CI and a first look).
@@ -19,15 +21,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cladec_home", "data_dir", "profile_name", "PROFILE_NAMES"]
+__all__ = [
+    "cladec_home",
+    "data_dir",
+    "profile_name",
+    "use_pretrained",
+    "train_policy",
+    "PROFILE_NAMES",
+    "TRAIN_POLICIES",
+]
 
 PROFILE_NAMES = ("full", "quick")
 
 
 def cladec_home() -> Path:
-    """Return the cache folder (``CLADEC_HOME`` or ``~/.cache/cladec``); not created here."""
+    """Return the cache folder; it is not created here.
+
+    ``CLADEC_HOME`` when set, else ``$XDG_CACHE_HOME/cladec``, else
+    ``~/.cache/cladec``. A relative ``XDG_CACHE_HOME`` is ignored, as the XDG
+    Base Directory specification asks (the cache would move with the working
+    directory).
+    """
     value = os.environ.get("CLADEC_HOME", "").strip()
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "cladec"
+    if value:
+        return Path(value).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "cladec"
+    return Path.home() / ".cache" / "cladec"
 
 
 def data_dir() -> Path | None:
@@ -50,5 +71,38 @@ def profile_name(name: str | None = None) -> str:
     if value not in PROFILE_NAMES:
         raise ValueError(
             f"{source}={value!r} is not a run profile; accepted: {', '.join(PROFILE_NAMES)}"
+        )
+    return value
+
+
+TRAIN_POLICIES = ("auto", "never")
+
+
+def use_pretrained() -> bool:
+    """Whether to look in the models shipped with the package (``CLADEC_PRETRAINED``, default ``1``).
+
+    Raises
+    ------
+    ValueError
+        If the variable is set to anything but ``0``/``1`` (or ``false``/``true``, ``no``/``yes``).
+    """
+    value = os.environ.get("CLADEC_PRETRAINED", "").strip().lower()
+    if value in ("", "1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"CLADEC_PRETRAINED={value!r} is not a switch; accepted: 1 (default) or 0")
+
+
+def train_policy() -> str:
+    """When a model that is neither cached nor shipped may train (``CLADEC_TRAIN``).
+
+    ``auto`` (default): train it. ``never``: raise an error that names the model
+    instead, so a site build or a lesson never starts an hour of training by surprise.
+    """
+    value = os.environ.get("CLADEC_TRAIN", "").strip().lower() or "auto"
+    if value not in TRAIN_POLICIES:
+        raise ValueError(
+            f"CLADEC_TRAIN={value!r} is not a training policy; accepted: {', '.join(TRAIN_POLICIES)}"
         )
     return value
