@@ -1,39 +1,83 @@
 """cladec: explain layers of Keras image classifiers by decoding their activations.
 
-The public API is re-exported here. Importing the package imports Keras and
-TensorFlow but changes no global state: no seeds, no files, no downloads.
+What a user calls, in the order of a lesson::
+
+    ds = cladec.load_dataset("mnist")                      # real data, offline
+    clf = cladec.train_classifier("perfect", ds)           # cached, or shipped pretrained
+    ref = cladec.RefAE(clf, layer="my_dense").fit(ds.x_train)
+    sweep = cladec.fit_alpha_sweep(clf, "my_dense", [0.0, 0.99], ds.x_train, ds.y_train)
+    result = cladec.explain(sweep, ref, ds.x_test[:8])    # reconstructions, ClaDec - RefAE
+
+Names are resolved on first use: ``import cladec`` and ``python -m cladec --help``
+do not import TensorFlow (which takes seconds and prints log noise); the
+first attribute that needs it does. Importing changes no global state.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
 
-from .architectures import build_classifier, build_decoder, generic_decoder
-from .config import cladec_home
-from .datasets import DATASET_NAMES, Dataset, DataSourceError, load_dataset
-from .explainers import ClaDec, RefAE, fit_alpha_sweep, resolve_units
-from .profiles import PROFILES, Profile, get_profile
-from .store import ModelStore
-from .training import fit_classifier, train_classifier
+from ._version import __version__
 
-__all__ = [
-    "__version__",
-    "ClaDec",
-    "RefAE",
-    "fit_alpha_sweep",
-    "resolve_units",
-    "build_classifier",
-    "build_decoder",
-    "generic_decoder",
-    "train_classifier",
-    "fit_classifier",
-    "load_dataset",
-    "Dataset",
-    "DataSourceError",
-    "DATASET_NAMES",
-    "ModelStore",
-    "Profile",
-    "PROFILES",
-    "get_profile",
-    "cladec_home",
-]
+# public name -> module that defines it
+_EXPORTS = {
+    "load_dataset": "datasets",
+    "Dataset": "datasets",
+    "DataSourceError": "datasets",
+    "DATASET_NAMES": "datasets",
+    "build_classifier": "architectures",
+    "train_classifier": "classifiers",
+    "obtain_classifier": "classifiers",
+    "TrainedClassifier": "classifiers",
+    "ClaDec": "explainers",
+    "RefAE": "explainers",
+    "fit_alpha_sweep": "explainers",
+    "explain": "explainers",
+    "Explanation": "explainers",
+    "ModelStore": "store",
+    "ModelRecord": "store",
+    "ModelNotAvailable": "store",
+    "Profile": "profiles",
+    "PROFILES": "profiles",
+    "get_profile": "profiles",
+    "cladec_home": "config",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+# submodules reachable as attributes after a plain ``import cladec`` (``cladec.plotting``)
+_SUBMODULES = {
+    "architectures",
+    "classifiers",
+    "claims",
+    "config",
+    "datasets",
+    "experiment",
+    "explainers",
+    "losses",
+    "metrics",
+    "plotting",
+    "profiles",
+    "reference",
+    "reproduce",
+    "results",
+    "store",
+    "training",
+    "units",
+}
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cladec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_file", "atomic_dir", "sha256_file", "sha256_bytes"]
+import numpy as np
+
+__all__ = ["atomic_file", "atomic_dir", "sha256_file", "sha256_bytes", "array_digest"]
 
 
 def _umask() -> int:
@@ -84,3 +86,20 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 def sha256_bytes(data: bytes | memoryview) -> str:
     """Return the hex SHA-256 of a bytes-like object."""
     return hashlib.sha256(data).hexdigest()
+
+
+def array_digest(*arrays, salt: str = "") -> str:
+    """Return the hex SHA-256 of arrays: each one's dtype, shape and bytes, in order.
+
+    ``None`` entries are skipped, so optional arrays (labels of an alpha-0
+    run) hash like absent ones. ``salt`` names what the arrays are, so equal
+    bytes that mean different things get different digests.
+    """
+    digest = hashlib.sha256(salt.encode())
+    for array in arrays:
+        if array is None:
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"|{array.dtype.str}:{array.shape}|".encode())
+        digest.update(array.reshape(-1).view(np.uint8))
+    return digest.hexdigest()

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_images", "as_labels", "check_alpha"]
+__all__ = ["as_images", "as_labels", "check_alpha", "image_shape_of"]
 
 
 def as_images(x, image_shape=(28, 28, 1), *, name: str = "x") -> np.ndarray:
@@ -81,3 +81,15 @@ def check_alpha(alpha) -> float:
         )
         raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}{hint}")
     return value
+
+
+def image_shape_of(model) -> tuple[int, int, int]:
+    """Return the ``(H, W, C)`` image shape a Keras model takes, or refuse a model that takes no images."""
+    shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else ()
+    if len(shape) != 3 or not all(isinstance(s, int) for s in shape):
+        raise ValueError(
+            f"the classifier must take images (N, H, W, C); "
+            f"{getattr(model, 'name', type(model).__name__)!r} takes input shape "
+            f"{getattr(model, 'input_shape', None)}"
+        )
+    return tuple(int(s) for s in shape)

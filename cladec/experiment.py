@@ -1,10 +1,10 @@
-"""One call that prepares everything a lesson or the evaluation needs for one layer.
+"""The tutorials' entry point: one call prepares everything a lesson needs for one layer.
 
-:func:`explain_layer` loads the data, trains (or loads from the model cache)
-the classifier, the reference autoencoder and a ClaDec decoder per alpha,
-under a run profile, and reports what it trained and what came from the
-cache. The gallery and ``python -m cladec reproduce`` both go through it, so
-they share trained models.
+:func:`explain_layer` loads the data, obtains (from the cache, the shipped
+models, or by training) the classifier, the reference autoencoder and a ClaDec
+decoder per alpha, under a run profile, and reports where each came from.
+The gallery and ``python -m cladec reproduce`` both go through it, so they
+share trained models. :func:`start_lesson` is the first cell of a tutorial.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import keras
+import numpy as np
 
+from ._logging import reporter
+from .classifiers import TrainedClassifier, obtain_classifier
 from .datasets import Dataset, load_dataset
-from .explainers import ClaDec, RefAE, fit_alpha_sweep
+from .explainers import ClaDec, Explanation, RefAE, explain, fit_alpha_sweep
 from .profiles import Profile, get_profile
-from .training import predict_batched, profile_data, train_classifier
+from .training import predict_batched
 
-__all__ = ["LayerExplanation", "explain_layer", "explain_subsets"]
+__all__ = ["LayerExplanation", "Lesson", "explain_layer", "explain_subsets", "start_lesson"]
 
 
 @dataclass
@@ -31,8 +33,8 @@ class LayerExplanation:
     ----------
     data : Dataset
         The dataset, cut to the profile's slice (use ``data.x_test`` to explain).
-    classifier : keras.Model
-        The explained classifier (``classifier.cladec_info`` holds its test accuracy).
+    trained_classifier : TrainedClassifier
+        The explained classifier, its test accuracy and where it came from.
     layer : str
         The explained layer.
     refae : RefAE or None
@@ -40,34 +42,51 @@ class LayerExplanation:
     cladec : dict
         ``{alpha: ClaDec}`` (or ``{label: ClaDec}`` for :func:`explain_subsets`).
     profile : Profile
+        The profile everything was trained under.
     seconds : float
         Wall time of the call.
-    trained, cached : int
-        How many models were trained now, and how many came from the cache.
     """
 
     data: Dataset
-    classifier: keras.Model
+    trained_classifier: TrainedClassifier
     layer: str
     refae: RefAE | None
     cladec: dict
     profile: Profile
     seconds: float = 0.0
-    trained: int = 0
-    cached: int = 0
-    notes: list = field(default_factory=list)
+    _predicted: np.ndarray | None = field(default=None, repr=False)
 
     @property
-    def predicted(self):
+    def classifier(self):
+        """The explained ``keras.Model``."""
+        return self.trained_classifier.model
+
+    @property
+    def models(self) -> list:
+        """The RefAE and the ClaDec explainers (not the classifier)."""
+        return [m for m in (self.refae, *self.cladec.values()) if m is not None]
+
+    @property
+    def trained(self) -> int:
+        """How many models (classifier included) trained during the call."""
+        records = [self.trained_classifier.record, *(m.record for m in self.models)]
+        return sum(not r.from_cache for r in records)
+
+    @property
+    def cached(self) -> int:
+        """How many models came from the user's cache or the shipped models."""
+        return len(self.models) + 1 - self.trained
+
+    @property
+    def predicted(self) -> np.ndarray:
         """int64 ``(N,)``: the classifier's predicted class for each test image (computed once)."""
-        if getattr(self, "_predicted", None) is None:
-            self._predicted = predict_batched(
-                self.classifier, self.data.x_test[..., None] / 255.0
-            ).argmax(axis=1)
+        if self._predicted is None:
+            probs = predict_batched(self.classifier, self.data.x_test[..., None] / np.float32(255))
+            self._predicted = probs.argmax(axis=1).astype(np.int64)
         return self._predicted
 
-    def reconstructions(self, x, keys=None, *, refae: bool = True) -> dict:
-        """Rebuild images ``x`` with the RefAE and each ClaDec: ``{"RefAE": ..., key: ...}``.
+    def explain(self, x, keys: Sequence | None = None) -> Explanation:
+        """Reconstruct images ``x`` with the RefAE and each ClaDec (or those in ``keys``).
 
         Parameters
         ----------
@@ -75,33 +94,36 @@ class LayerExplanation:
             uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` images.
         keys : sequence or None
             Which ClaDec explainers (alphas or subset labels); default: all, in order.
-        refae : bool
-            Include the RefAE row first.
 
         Returns
         -------
-        dict
-            float32 ``(N, 28, 28, 1)`` arrays, ready for :mod:`cladec.plotting`.
+        Explanation
+            ``rows()`` for a reconstruction grid, ``differences`` for the maps.
         """
-        rows = {"RefAE": self.refae.reconstruct(x)} if refae and self.refae is not None else {}
-        for key in self.cladec if keys is None else keys:
-            rows[key] = self.cladec[key].reconstruct(x)
-        return rows
+        chosen = self.cladec if keys is None else {k: self.cladec[k] for k in keys}
+        return explain(chosen, self.refae, x)
+
+    def sources(self) -> str:
+        """Where each model came from, one line each."""
+        lines = [f"  classifier: {self.trained_classifier.record.describe()}"]
+        if self.refae is not None:
+            lines.append(f"  RefAE: {self.refae.record.describe()}")
+        lines += [f"  ClaDec {key}: {e.record.describe()}" for key, e in self.cladec.items()]
+        return "\n".join(lines)
 
     def summary(self) -> str:
-        """One line: the profile, the time, what was trained and what came from the cache."""
-        accuracy = self.classifier.cladec_info.get("val_accuracy", float("nan"))
+        """One line: the profile, the time, what was trained and what came from the store."""
         return (
             f"{self.profile.describe()}: {self.layer} of the {self.data.name} classifier "
-            f"(test accuracy {accuracy:.4f}); {self.trained} model(s) trained, "
-            f"{self.cached} from the cache, {self.seconds:.0f} s"
+            f"(test accuracy {self.trained_classifier.test_accuracy:.4f}); {self.trained} model(s) "
+            f"trained, {self.cached} from the cache or shipped, {self.seconds:.0f} s"
         )
 
 
 def _prepare(dataset, classifier_kind, profile, seed, verbose):
     profile = get_profile(profile)
     full = load_dataset(dataset) if isinstance(dataset, str) else dataset
-    classifier = train_classifier(
+    classifier = obtain_classifier(
         classifier_kind, full, profile=profile, seed=seed, verbose=verbose
     )
     fit = {
@@ -109,23 +131,14 @@ def _prepare(dataset, classifier_kind, profile, seed, verbose):
         "batch_size": profile.decoder_batch_size,
         "seed": seed,
         "verbose": verbose,
+        "context": {"dataset": full.name, "profile": profile.name},
     }
-    return profile, profile_data(full, profile), classifier, fit
+    return profile, profile.slice(full), classifier, fit
 
 
 def _refae_fit(fit: dict, profile: Profile) -> dict:
     epochs, batch_size = profile.refae_settings()
     return {**fit, "epochs": epochs, "batch_size": batch_size}
-
-
-def _explanation(data, clf, layer, ref, explainers, profile, start) -> LayerExplanation:
-    """Bundle the models and count what was trained now and what came from the cache."""
-    models = [m for m in (ref, *explainers.values()) if m is not None]
-    cached = sum(bool(m.from_cache) for m in models) + int(clf.cladec_info["from_cache"])
-    trained = len(models) + 1 - cached
-    return LayerExplanation(
-        data, clf, layer, ref, explainers, profile, time.perf_counter() - start, trained, cached
-    )
 
 
 def explain_layer(
@@ -140,7 +153,7 @@ def explain_layer(
     verbose: int = 1,
     **explainer_kwargs,
 ) -> LayerExplanation:
-    """Train or load the classifier, RefAE and one ClaDec per alpha for one layer.
+    """Obtain the classifier, RefAE and one ClaDec per alpha for one layer.
 
     Parameters
     ----------
@@ -153,13 +166,13 @@ def explain_layer(
     alphas : sequence of float
         The ClaDec alphas, trained together in one pass.
     refae : bool
-        Also train the reference autoencoder.
+        Also obtain the reference autoencoder.
     profile : str, Profile or None
         The run profile (default ``CLADEC_PROFILE``): data slice and epochs.
     seed : int
         Seeds every model.
     verbose : int
-        1 prints one line per epoch of whatever trains.
+        1 prints one line per epoch of whatever trains, and where each model came from.
     **explainer_kwargs
         Passed to :class:`ClaDec` and :class:`RefAE` (``units``, ``loss_scale``, ...).
 
@@ -169,15 +182,13 @@ def explain_layer(
     """
     start = time.perf_counter()
     profile, data, clf, fit = _prepare(dataset, classifier, profile, seed, verbose)
-    ref = (
-        RefAE(clf, layer, **explainer_kwargs).fit(data.x_train, **_refae_fit(fit, profile))
-        if refae
-        else None
-    )
+    ref = None
+    if refae:
+        ref = RefAE(clf, layer, **explainer_kwargs).fit(data.x_train, **_refae_fit(fit, profile))
     sweep = fit_alpha_sweep(
         clf, layer, list(alphas), data.x_train, data.y_train, **fit, **explainer_kwargs
     )
-    return _explanation(data, clf, layer, ref, sweep, profile, start)
+    return LayerExplanation(data, clf, layer, ref, sweep, profile, time.perf_counter() - start)
 
 
 def explain_subsets(
@@ -191,17 +202,21 @@ def explain_subsets(
     seed: int = 0,
     verbose: int = 1,
 ) -> LayerExplanation:
-    """Train or load one ClaDec per neuron subset of a layer (and a RefAE of the whole layer).
+    """Obtain one ClaDec per neuron subset of a layer (and a RefAE of the whole layer).
 
     Parameters
     ----------
+    dataset, layer, classifier, profile, seed, verbose
+        As for :func:`explain_layer`.
     subsets : dict
         ``{label: request}``, where a request is a dict of :class:`ClaDec`
         keywords, e.g. ``{"50 %": {"units": 0.5}, "top 3": {"top_k": 3}}``.
     alpha : float
         The alpha of every subset decoder (the reference uses 0).
 
-    Other parameters are those of :func:`explain_layer`.
+    Returns
+    -------
+    LayerExplanation
     """
     start = time.perf_counter()
     profile, data, clf, fit = _prepare(dataset, classifier, profile, seed, verbose)
@@ -210,4 +225,51 @@ def explain_subsets(
         label: ClaDec(clf, layer, alpha=alpha, **request).fit(data.x_train, data.y_train, **fit)
         for label, request in subsets.items()
     }
-    return _explanation(data, clf, layer, ref, explainers, profile, start)
+    return LayerExplanation(data, clf, layer, ref, explainers, profile, time.perf_counter() - start)
+
+
+@dataclass
+class Lesson:
+    """What a tutorial's first cell sets up: the profile, a clock, a log line.
+
+    Attributes
+    ----------
+    profile : Profile
+        Resolved once from ``CLADEC_PROFILE`` (or the name given) and passed down.
+    started : float
+        ``time.perf_counter()`` at the start.
+    """
+
+    profile: Profile
+    started: float
+
+    def elapsed(self) -> float:
+        """Seconds since the lesson started."""
+        return time.perf_counter() - self.started
+
+    def finish(self) -> str:
+        """The closing line every tutorial prints."""
+        return (
+            f"Example finished in {self.elapsed():.0f} s under the {self.profile.name!r} profile."
+        )
+
+
+def start_lesson(profile: str | Profile | None = None, *, verbose: int = 1) -> Lesson:
+    """Resolve the profile once, print its banner, and start the clock.
+
+    Parameters
+    ----------
+    profile : str, Profile or None
+        Default: ``CLADEC_PROFILE``, else ``full``.
+    verbose : int
+        1 prints the banner.
+
+    Returns
+    -------
+    Lesson
+    """
+    lesson = Lesson(get_profile(profile), time.perf_counter())
+    log = reporter(verbose)
+    if log:
+        log(lesson.profile.banner())
+    return lesson

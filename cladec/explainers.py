@@ -1,131 +1,74 @@
-"""ClaDec and the reference autoencoder (RefAE): fit, reconstruct, save, load.
+"""ClaDec and the reference autoencoder (RefAE): fit, reconstruct, explain, save, load.
 
 :class:`ClaDec` explains one layer of a trained classifier: the classifier up
 to that layer is a frozen encoder, and a decoder learns to rebuild the input
 from the layer's (flattened) activations with the loss of eq. 1. :class:`RefAE`
 has the same encoder and decoder architecture, starts from fresh weights and
-trains everything with the reconstruction loss only. The explanation is the
-difference between what the two rebuild.
+trains everything with the reconstruction loss only. :func:`explain` reads
+ClaDec's reconstruction against RefAE's: the difference is this package's way
+of showing what the classifier's layer keeps that a code trained to rebuild
+would not, and what it drops.
 
 :func:`fit_alpha_sweep` trains the decoders of many alphas in one pass.
+Every model goes through the store's one cache-or-train step.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from . import architectures
-from ._atomic import atomic_dir, sha256_bytes
-from ._inputs import as_images, as_labels, check_alpha
+from ._atomic import array_digest, atomic_dir
+from ._inputs import as_images, as_labels, check_alpha, image_shape_of
+from ._logging import reporter
+from .classifiers import TrainedClassifier
 from .losses import check_loss_scale
-from .store import as_store, fingerprint_model, training_time_text
-from .training import predict_batched, recalibrate_batchnorm, seed_everything, train_reconstructors
+from .store import ModelRecord, ModelRequest, Trained, fingerprint_model, obtain
+from .training import (
+    TrainingHistory,
+    fit_reconstructors,
+    predict_batched,
+    recalibrate_batchnorm,
+    seed_everything,
+)
+from .units import SelectUnits, resolve_units
 
-__all__ = ["ClaDec", "RefAE", "fit_alpha_sweep", "resolve_units"]
+__all__ = ["ClaDec", "RefAE", "Explanation", "explain", "fit_alpha_sweep", "RECIPE"]
 
 _REFERENCE = {"epochs": 10, "batch_size": 32, "learning_rate": 5e-3, "epsilon": 1e-4}
+#: The training loop's version, part of every decoder's and RefAE's store key.
+#: 1: a hand-written GradientTape loop; 2: ``keras.Model.fit`` (other batch
+#: order, so other weights: entries of recipe 1 are never reused).
+RECIPE = 2
 
 
-def resolve_units(units, top_k: int | None, n: int, codes: np.ndarray | None = None) -> np.ndarray:
-    """Turn a neuron-subset request into sorted unit indices of a layer with ``n`` units.
-
-    Parameters
-    ----------
-    units : None, float or sequence of int
-        ``None``: every unit. A float ``p`` in (0, 1]: the first ``int(n * p)``
-        units (the reference's prefix rule). A sequence: those unit indices.
-    top_k : int or None
-        Instead of ``units``: the ``k`` units with the largest mean activation
-        over ``codes``.
-    n : int
-        Number of units in the (flattened) layer.
-    codes : ndarray or None
-        ``(N, n)`` activations, needed for ``top_k``.
-
-    Returns
-    -------
-    ndarray
-        int64 unit indices, sorted, unique, non-empty.
-    """
-    if units is not None and top_k is not None:
-        raise ValueError("give either units (a fraction or indices) or top_k, not both")
-    if top_k is not None:
-        if (
-            isinstance(top_k, bool)
-            or not isinstance(top_k, (int, np.integer))
-            or not 1 <= top_k <= n
-        ):
-            raise ValueError(
-                f"top_k must be an integer in 1..{n} (the layer's units); got {top_k!r}"
-            )
-        if codes is None:
-            raise ValueError("top_k needs the layer activations: call fit() first")
-        order = np.argsort(-codes.mean(axis=0), kind="stable")
-        return np.sort(order[: int(top_k)]).astype(np.int64)
-    if units is None:
-        return np.arange(n, dtype=np.int64)
-    if isinstance(units, (float, np.floating)):
-        if not 0.0 < units <= 1.0:
-            raise ValueError(f"a fraction of units must be in (0, 1]; got {units!r}")
-        k = int(n * float(units))
-        if k == 0:
-            raise ValueError(
-                f"units={units!r} keeps int({n} * {units}) = 0 of {n} units: the subset is empty"
-            )
-        return np.arange(k, dtype=np.int64)
-    if isinstance(units, (int, np.integer, bool, str)):
+def _as_model(classifier) -> keras.Model:
+    model = classifier.model if isinstance(classifier, TrainedClassifier) else classifier
+    if not isinstance(model, keras.Model):
         raise ValueError(
-            f"units must be a fraction in (0, 1] (e.g. 0.5), a list of unit indices (e.g. [0, 3, 7]) "
-            f"or None; got {units!r} (for the k most active units pass top_k={units!r})"
+            f"classifier must be a keras.Model (or what cladec.obtain_classifier returns); "
+            f"got {type(classifier).__name__}"
         )
-    arr = np.asarray(list(units))
-    if arr.size == 0:
-        raise ValueError("units is an empty list: a subset needs at least one unit")
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"unit indices must be integers; got {arr.dtype} values")
-    bad = arr[(arr < 0) | (arr >= n)]
-    if bad.size:
-        raise ValueError(
-            f"unit indices {bad.tolist()[:10]} are out of range for a layer of {n} units (0..{n - 1})"
-        )
-    if np.unique(arr).size != arr.size:
-        raise ValueError("unit indices must not repeat")
-    return np.sort(arr).astype(np.int64)
-
-
-@keras.saving.register_keras_serializable(package="cladec")
-class SelectUnits(keras.layers.Layer):
-    """Keep the given units of a flat code: ``(B, n) -> (B, len(indices))``."""
-
-    def __init__(self, indices, **kwargs):
-        super().__init__(**kwargs)
-        self.indices = [int(i) for i in indices]
-
-    def call(self, inputs):
-        return keras.ops.take(inputs, self.indices, axis=1)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], len(self.indices))
-
-    def get_config(self):
-        return {**super().get_config(), "indices": self.indices}
+    return model
 
 
 class _LayerExplainer:
-    """What ClaDec and RefAE share: the layer, its code, the subset, the decoder."""
+    """What ClaDec and RefAE share: the layer, its code, the subset, the decoder, the record."""
 
-    _kind = "explainer"
+    kind = "explainer"
 
     def __init__(
         self,
-        classifier: keras.Model,
+        classifier,
         layer: str | int,
         *,
         units=None,
@@ -135,23 +78,16 @@ class _LayerExplainer:
         learning_rate: float = _REFERENCE["learning_rate"],
         epsilon: float = _REFERENCE["epsilon"],
     ):
-        if not isinstance(classifier, keras.Model):
-            raise ValueError(f"classifier must be a keras.Model; got {type(classifier).__name__}")
-        self.classifier = classifier
-        self.layer = architectures.resolve_layer(classifier, layer)
+        self.classifier = _as_model(classifier)
+        self.layer = architectures.resolve_layer(self.classifier, layer)
         self.layer_name = self.layer.name
-        self.image_shape = tuple(int(s) for s in classifier.input_shape[1:])
-        if len(self.image_shape) != 3:
-            raise ValueError(
-                f"classifier input must be images (H, W, C); got input shape {classifier.input_shape}"
-            )
-        out_shape = tuple(self.layer.output.shape[1:])
-        self.layer_shape = out_shape
-        self.code_size = int(math.prod(out_shape))
+        self.image_shape = image_shape_of(self.classifier)
+        self.layer_shape = tuple(self.layer.output.shape[1:])
+        self.code_size = int(math.prod(self.layer_shape))
         self.loss_scale = check_loss_scale(loss_scale)
         self.learning_rate, self.epsilon = float(learning_rate), float(epsilon)
-        self._units_request, self._top_k = units, top_k
-        # Fractions and index lists are checked now; top-k waits for data.
+        self._top_k = top_k
+        # Fractions and index lists are resolved now; top-k needs the codes of the data.
         self.unit_indices = (
             None if top_k is not None else resolve_units(units, None, self.code_size)
         )
@@ -159,36 +95,47 @@ class _LayerExplainer:
             resolve_units(units, top_k, self.code_size, np.zeros((1, self.code_size)))
         self._custom_decoder = decoder
         self.decoder: keras.Model | None = None
-        self.history: dict = {}
-        self.from_cache = False
-        self.train_seconds = 0.0
-        self.classifier_kind = architectures.classifier_kind(classifier)
+        self.record: ModelRecord | None = None
+        self.classifier_kind = architectures.classifier_kind(self.classifier)
+        self._encoder_model: keras.Model | None = None
 
-    # -- codes and decoders ------------------------------------------------
+    # -- what a fitted explainer reports -----------------------------------
+    @property
+    def history(self) -> TrainingHistory | None:
+        """Every epoch's losses of the model (as recorded when it trained), or ``None`` before fit."""
+        return self.record.history if self.record is not None else None
+
+    @property
+    def from_cache(self) -> bool:
+        """True when fit trained nothing: the model came from the cache or the shipped models."""
+        return self.record is not None and self.record.from_cache
+
     @property
     def n_units(self) -> int:
         """Number of units the decoder reads (the subset size)."""
-        if self.unit_indices is None:
-            return int(self._top_k)
-        return int(self.unit_indices.size)
+        return int(self._top_k) if self.unit_indices is None else int(self.unit_indices.size)
 
-    def _encoder(self) -> keras.Model:
-        if not hasattr(self, "_encoder_model"):
-            self._encoder_model = keras.Model(
-                self.classifier.input, self.layer.output, name=f"encoder_{self.layer_name}"
-            )
-        return self._encoder_model
+    def describe_units(self) -> str:
+        """``"all 128 units"`` or ``"5 of 10 units"``."""
+        if self.n_units == self.code_size:
+            return f"all {self.code_size} units"
+        return f"{self.n_units} of {self.code_size} units"
 
+    # -- codes and decoders ------------------------------------------------
     def layer_codes(self, x) -> np.ndarray:
         """Return the explained layer's activations, flattened: float32 ``(N, n)``.
 
         The classifier runs in inference mode (no dropout, BatchNorm running statistics).
         """
-        images = as_images(x, self.image_shape)
-        codes = predict_batched(self._encoder(), images)
+        if self._encoder_model is None:
+            self._encoder_model = keras.Model(
+                self.classifier.input, self.layer.output, name=f"encoder_{self.layer_name}"
+            )
+        codes = predict_batched(self._encoder_model, as_images(x, self.image_shape))
         return codes.reshape(codes.shape[0], -1).astype(np.float32)
 
-    def _new_decoder(self, seed: int) -> keras.Model:
+    def build_decoder(self, seed: int) -> keras.Model:
+        """A fresh decoder for this layer (or the custom one, checked), initialised from ``seed``."""
         seed_everything(seed)
         if self._custom_decoder is not None:
             dec = self._custom_decoder
@@ -223,9 +170,10 @@ class _LayerExplainer:
 
     def _common_fields(self, epochs, batch_size, seed, data_hash) -> dict:
         return {
+            "recipe": RECIPE,
             "classifier": fingerprint_model(self.classifier),
             "layer": self.layer_name,
-            "units": sha256_bytes(np.asarray(self.unit_indices, np.int64).tobytes())[:16],
+            "units": array_digest(np.asarray(self.unit_indices, np.int64))[:16],
             "n_units": self.n_units,
             "loss_scale": self.loss_scale,
             "optimizer": {
@@ -239,36 +187,46 @@ class _LayerExplainer:
             "data": data_hash,
         }
 
-    def _describe_units(self) -> str:
-        if self.n_units == self.code_size:
-            return f"all {self.code_size} units"
-        return f"{self.n_units} of {self.code_size} units"
+    def _label(self, context: Mapping | None, what: str) -> str:
+        context = dict(context or {})
+        parts = [context.get("dataset", "given images"), self.layer_name, *self._label_extra()]
+        if self.n_units != self.code_size:
+            parts.append(self.describe_units())
+        if "profile" in context:
+            parts.append(f"profile {context['profile']}")
+        return f"{what} ({', '.join(map(str, parts))})"
+
+    def _label_extra(self) -> list[str]:
+        return []
+
+    def _state(self) -> dict:
+        return {
+            "kind": self.kind,
+            "layer": self.layer_name,
+            "unit_indices": self.unit_indices.tolist(),
+            "loss_scale": self.loss_scale,
+            "learning_rate": self.learning_rate,
+            "epsilon": self.epsilon,
+            "classifier_fingerprint": fingerprint_model(self.classifier),
+            "history": self.history.to_dict() if self.history is not None else {},
+        }
+
+    def _restore_record(self, state: dict, folder: Path) -> None:
+        meta = {
+            "history": state.get("history", {}),
+            "train_seconds": state.get("train_seconds", 0.0),
+        }
+        self.record = ModelRecord("cache", state.get("key", ""), {"saved_in": folder.name}, meta)
 
     def __repr__(self) -> str:
         state = "fitted" if self.decoder is not None else "not fitted"
         return (
             f"{type(self).__name__}(classifier={self.classifier.name!r}, layer={self.layer_name!r}, "
-            f"{self._repr_extra()}units={self._describe_units()}, {state})"
+            f"{self._repr_extra()}units={self.describe_units()}, {state})"
         )
 
     def _repr_extra(self) -> str:
         return ""
-
-
-def _data_hash(*arrays) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for arr in arrays:
-        if arr is not None:
-            arr = np.ascontiguousarray(arr)
-            digest.update(str((arr.shape, arr.dtype.str)).encode())
-            digest.update(arr.tobytes())
-    return digest.hexdigest()
-
-
-def _log_for(verbose: int):
-    return (lambda message: print(message, flush=True)) if verbose else None
 
 
 class ClaDec(_LayerExplainer):
@@ -276,7 +234,7 @@ class ClaDec(_LayerExplainer):
 
     Parameters
     ----------
-    classifier : keras.Model
+    classifier : keras.Model or TrainedClassifier
         A trained classifier mapping float32 ``(N, H, W, C)`` images in [0, 1]
         to ``(N, K)`` class probabilities. It is never modified.
     layer : str or int
@@ -307,14 +265,17 @@ class ClaDec(_LayerExplainer):
     >>> x_hat = explainer.reconstruct(ds.x_test[:8])                  # doctest: +SKIP
     """
 
-    _kind = "cladec"
+    kind = "cladec"
 
-    def __init__(self, classifier: keras.Model, layer: str | int, alpha: float = 0.0, **kwargs):
+    def __init__(self, classifier, layer: str | int, alpha: float = 0.0, **kwargs):
         super().__init__(classifier, layer, **kwargs)
         self.alpha = check_alpha(alpha)
 
     def _repr_extra(self) -> str:
         return f"alpha={self.alpha:g}, "
+
+    def _label_extra(self) -> list[str]:
+        return [f"alpha {self.alpha:g}"]
 
     def fit(
         self,
@@ -324,8 +285,11 @@ class ClaDec(_LayerExplainer):
         epochs: int = _REFERENCE["epochs"],
         batch_size: int = _REFERENCE["batch_size"],
         seed: int = 0,
+        validation_data=None,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
         cache=True,
         verbose: int = 1,
+        context: Mapping | None = None,
     ) -> ClaDec:
         """Train the decoder on images ``x`` (and labels ``y``, needed when alpha > 0).
 
@@ -339,16 +303,25 @@ class ClaDec(_LayerExplainer):
             Reference: 10 and 32.
         seed : int
             Seeds the decoder's initial weights and the batch order.
+        validation_data : (x_val, y_val) or None
+            Images (and labels) scored after every epoch, when the model trains now.
+        callbacks : sequence of keras.callbacks.Callback
+            Passed to ``keras.Model.fit``. A callback can change the weights
+            (early stopping, schedules), so a fit with callbacks neither reads
+            nor writes the cache.
         cache : bool or ModelStore
-            Reuse a decoder trained before with identical settings, and store
-            a new one (``True``: the store under ``CLADEC_HOME``).
+            Reuse a decoder trained before with identical settings (the
+            user's cache, then the shipped models), and store a new one.
         verbose : int
             1 prints one line per epoch; 0 is silent.
+        context : mapping or None
+            ``dataset`` and ``profile`` names for the log lines and errors.
 
         Returns
         -------
         ClaDec
-            ``self``, fitted; ``from_cache`` tells whether training was skipped.
+            ``self``, fitted; ``record`` says where the decoder came from,
+            ``history`` holds every epoch's losses.
         """
         fit_alpha_sweep(
             self.classifier,
@@ -360,8 +333,11 @@ class ClaDec(_LayerExplainer):
             epochs=epochs,
             batch_size=batch_size,
             seed=seed,
+            validation_data=validation_data,
+            callbacks=callbacks,
             cache=cache,
             verbose=verbose,
+            context=context,
         )
         return self
 
@@ -371,7 +347,8 @@ class ClaDec(_LayerExplainer):
         codes = self.layer_codes(x)[:, self.unit_indices]
         return predict_batched(self.decoder, codes, batch_size).astype(np.float32)
 
-    def _fields(self, epochs, batch_size, seed, data_hash, decoder) -> dict:
+    def key_fields(self, epochs, batch_size, seed, data_hash, decoder) -> dict:
+        """The store key fields of this decoder for a training run (``decoder``: its initial state)."""
         return {
             "kind": "cladec",
             "alpha": self.alpha,
@@ -385,26 +362,16 @@ class ClaDec(_LayerExplainer):
         path = Path(path)
         with atomic_dir(path) as tmp:
             self.decoder.save(tmp / "decoder.keras")
-            (tmp / "cladec.json").write_text(json.dumps(self._state(), indent=2))
+            (tmp / "cladec.json").write_text(
+                json.dumps({**self._state(), "alpha": self.alpha}, indent=2)
+            )
         return path
 
-    def _state(self) -> dict:
-        return {
-            "kind": self._kind,
-            "layer": self.layer_name,
-            "alpha": getattr(self, "alpha", 0.0),
-            "unit_indices": self.unit_indices.tolist(),
-            "loss_scale": self.loss_scale,
-            "learning_rate": self.learning_rate,
-            "epsilon": self.epsilon,
-            "classifier_fingerprint": fingerprint_model(self.classifier),
-            "history": self.history,
-        }
-
     @classmethod
-    def load(cls, path: str | Path, classifier: keras.Model) -> ClaDec:
+    def load(cls, path: str | Path, classifier) -> ClaDec:
         """Load an explainer saved by :meth:`save`, for the same trained ``classifier``."""
-        state, folder = _read_state(path, cls._kind, classifier)
+        classifier = _as_model(classifier)
+        state, folder = _read_state(path, cls.kind, classifier)
         explainer = cls(
             classifier,
             state["layer"],
@@ -415,7 +382,7 @@ class ClaDec(_LayerExplainer):
             epsilon=state["epsilon"],
         )
         explainer.decoder = keras.models.load_model(folder / "decoder.keras")
-        explainer.history = state.get("history", {})
+        explainer._restore_record(state, folder)
         return explainer
 
 
@@ -426,8 +393,6 @@ def _read_state(path, kind: str, classifier) -> tuple[dict, Path]:
         raise FileNotFoundError(f"{folder} is not a saved {kind} explainer: {meta.name} is missing")
     state = json.loads(meta.read_text())
     if state.get("classifier_fingerprint") != fingerprint_model(classifier):
-        import warnings
-
         warnings.warn(
             f"the classifier passed to load() differs from the one the explainer in {folder} "
             "was trained with; its reconstructions may not explain this classifier",
@@ -437,35 +402,59 @@ def _read_state(path, kind: str, classifier) -> tuple[dict, Path]:
     return state, folder
 
 
+def _synchronised_batchnorm(layer):
+    """Clone a layer; BatchNormalization computes its statistics over all replicas' batches."""
+    config = layer.get_config()
+    if isinstance(layer, keras.layers.BatchNormalization):
+        config["synchronized"] = True
+    return layer.__class__.from_config(config)
+
+
 class RefAE(_LayerExplainer):
     """The reference autoencoder: the classifier's architecture up to ``layer``, fresh weights.
 
     Encoder (same layers as the classifier up to ``layer``, newly initialised)
     and decoder (as :class:`ClaDec` would use) are trained together with the
-    reconstruction loss only. It shows what a code of the same size *could*
-    keep; ClaDec shows what the classifier's layer *does* keep.
+    reconstruction loss only. It is one trained network with one budget, the
+    baseline ClaDec is read against: what a code of the same size kept when it
+    was trained to rebuild the image rather than to classify it.
 
     Parameters are those of :class:`ClaDec`, without ``alpha``.
     """
 
-    _kind = "refae"
+    kind = "refae"
 
-    def _build_autoencoder(self, seed: int) -> keras.Model:
+    def __init__(self, classifier, layer: str | int, **kwargs):
+        super().__init__(classifier, layer, **kwargs)
+        self.autoencoder: keras.Model | None = None
+        self.encoder: keras.Model | None = None
+        self.seed = 0
+
+    def build_autoencoder(self, seed: int) -> keras.Model:
+        """A fresh encoder (the classifier's layers up to ``layer``) and decoder, as one model."""
         seed_everything(seed)
-        fresh = keras.models.clone_model(self.classifier)
-        fresh_layer = fresh.get_layer(self.layer_name)
-        encoder = keras.Model(
-            fresh.input, fresh_layer.output, name=f"refae_encoder_{self.layer_name}"
+        # Under a multi-replica strategy, BatchNormalization must see the whole
+        # batch, or data-parallel training would learn other statistics.
+        distributed = tf.distribute.get_strategy().num_replicas_in_sync > 1
+        fresh = keras.models.clone_model(
+            self.classifier, clone_function=_synchronised_batchnorm if distributed else None
         )
-        decoder = self._new_decoder(seed + 1)
+        encoder = keras.Model(
+            fresh.input,
+            fresh.get_layer(self.layer_name).output,
+            name=f"refae_encoder_{self.layer_name}",
+        )
+        decoder = self.build_decoder(seed + 1)
         inputs = keras.Input(self.image_shape, name="image")
         code = keras.layers.Flatten(name="code")(encoder(inputs))
         if self.n_units != self.code_size:
             code = SelectUnits(self.unit_indices, name="units")(code)
-        outputs = decoder(code)
-        model = keras.Model(inputs, outputs, name=f"refae_{self.layer_name}")
-        model._cladec_parts = (encoder, decoder)
-        return model
+        return keras.Model(inputs, decoder(code), name=f"refae_{self.layer_name}")
+
+    def _adopt(self, autoencoder: keras.Model) -> None:
+        self.autoencoder = autoencoder
+        self.encoder = autoencoder.get_layer(f"refae_encoder_{self.layer_name}")
+        self.decoder = autoencoder.layers[-1]
 
     def fit(
         self,
@@ -475,43 +464,40 @@ class RefAE(_LayerExplainer):
         epochs: int = _REFERENCE["epochs"],
         batch_size: int = _REFERENCE["batch_size"],
         seed: int = 0,
+        validation_data=None,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
         cache=True,
         verbose: int = 1,
+        context: Mapping | None = None,
     ) -> RefAE:
         """Train encoder and decoder on images ``x`` (labels are not used; ``y`` only picks top-k units).
 
-        Parameters are those of :meth:`ClaDec.fit`.
+        Parameters are those of :meth:`ClaDec.fit`; ``validation_data`` may be images alone.
         """
         images = as_images(x, self.image_shape)
         if self.unit_indices is None:  # top-k units of the *classifier's* layer
             self.unit_indices = resolve_units(
                 None, self._top_k, self.code_size, self.layer_codes(images)
             )
-        store = as_store(cache)
-        self._seed = int(seed)
-        autoencoder = self._build_autoencoder(seed)
+        self.seed = int(seed)
         fields = {
             "kind": "refae",
             "recalibrate_batchnorm": True,
-            "init": fingerprint_model(autoencoder),
-            **self._common_fields(epochs, batch_size, seed, _data_hash(images)),
+            "init": fingerprint_model(self.build_autoencoder(seed)),
+            **self._common_fields(epochs, batch_size, seed, array_digest(images)),
         }
-        log = _log_for(verbose)
-        hit = store.load(fields, lambda: self._build_autoencoder(seed)) if store else None
-        if hit is not None:
-            autoencoder, meta = hit
-            self.history, self.train_seconds, self.from_cache = meta["metrics"], 0.0, True
+        log = reporter(verbose)
+        label = self._label(context, "RefAE")
+        val_images = None
+        if validation_data is not None:
+            val_x = validation_data[0] if isinstance(validation_data, tuple) else validation_data
+            val_images = as_images(val_x, self.image_shape, name="validation images")
+
+        def train(_requests):
             if log:
-                log(
-                    f"  RefAE {self.layer_name}: loaded from the model cache (trained in {meta['train_seconds']:.0f} s)"
-                )
-        else:
-            if log:
-                log(
-                    f"  RefAE {self.layer_name} ({self._describe_units()}): training {epochs} epochs on {len(images)} images"
-                )
-            start = time.perf_counter()
-            [self.history] = train_reconstructors(
+                log(f"{label}: training {epochs} epochs on {len(images)} images")
+            autoencoder = self.build_autoencoder(seed)
+            [history] = fit_reconstructors(
                 [autoencoder],
                 images,
                 images,
@@ -523,6 +509,8 @@ class RefAE(_LayerExplainer):
                 learning_rate=self.learning_rate,
                 epsilon=self.epsilon,
                 seed=seed,
+                validation_data=None if val_images is None else (val_images, val_images, None),
+                callbacks=callbacks,
                 log=log,
                 labels=["RefAE"],
             )
@@ -530,21 +518,20 @@ class RefAE(_LayerExplainer):
             # (as for the classifiers); without this its inference-mode
             # reconstructions are far worse than during training.
             recalibrate_batchnorm(autoencoder, images)
-            self.train_seconds, self.from_cache = time.perf_counter() - start, False
-            if store:
-                store.save(
-                    fields, autoencoder, train_seconds=self.train_seconds, metrics=self.history
-                )
-        self.autoencoder = autoencoder
-        self.encoder, self.decoder = autoencoder._cladec_parts
+            return [Trained(autoencoder, history, history.last())]
+
+        request = ModelRequest(fields, lambda: self.build_autoencoder(seed), label)
+        [(autoencoder, self.record)] = obtain(
+            False if callbacks else cache, [request], train, log=log
+        )
+        self._adopt(autoencoder)
         return self
 
     def reconstruct(self, x, *, batch_size: int = 512) -> np.ndarray:
         """Rebuild images through the reference autoencoder: float32 ``(N, 28, 28, 1)`` in [0, 1]."""
         self._check_fitted()
-        return predict_batched(self.autoencoder, as_images(x, self.image_shape), batch_size).astype(
-            np.float32
-        )
+        images = as_images(x, self.image_shape)
+        return predict_batched(self.autoencoder, images, batch_size).astype(np.float32)
 
     def save(self, path: str | Path) -> Path:
         """Save the autoencoder's weights and settings (``refae.json``) in folder ``path``."""
@@ -552,17 +539,16 @@ class RefAE(_LayerExplainer):
         path = Path(path)
         with atomic_dir(path) as tmp:
             self.autoencoder.save_weights(tmp / "autoencoder.weights.h5")
-            state = ClaDec._state(self)
-            state["seed"] = getattr(self, "_seed", 0)
-            (tmp / "refae.json").write_text(json.dumps(state, indent=2))
+            (tmp / "refae.json").write_text(
+                json.dumps({**self._state(), "seed": self.seed}, indent=2)
+            )
         return path
 
     @classmethod
-    def load(
-        cls, path: str | Path, classifier: keras.Model, *, decoder: keras.Model | None = None
-    ) -> RefAE:
+    def load(cls, path: str | Path, classifier, *, decoder: keras.Model | None = None) -> RefAE:
         """Load a reference autoencoder saved by :meth:`save` (pass ``decoder`` if it had a custom one)."""
-        state, folder = _read_state(path, cls._kind, classifier)
+        classifier = _as_model(classifier)
+        state, folder = _read_state(path, cls.kind, classifier)
         ref = cls(
             classifier,
             state["layer"],
@@ -572,15 +558,102 @@ class RefAE(_LayerExplainer):
             learning_rate=state["learning_rate"],
             epsilon=state["epsilon"],
         )
-        ref.autoencoder = ref._build_autoencoder(state.get("seed", 0))
-        ref.autoencoder.load_weights(folder / "autoencoder.weights.h5")
-        ref.encoder, ref.decoder = ref.autoencoder._cladec_parts
-        ref.history = state.get("history", {})
+        ref.seed = int(state.get("seed", 0))
+        autoencoder = ref.build_autoencoder(ref.seed)
+        autoencoder.load_weights(folder / "autoencoder.weights.h5")
+        ref._adopt(autoencoder)
+        ref._restore_record(state, folder)
         return ref
 
 
+@dataclass
+class Explanation:
+    """ClaDec's reconstructions of some images, read against RefAE's.
+
+    Attributes
+    ----------
+    images : ndarray
+        The originals, float32 ``(N, H, W, C)`` in [0, 1].
+    refae : ndarray or None
+        RefAE's reconstructions, or ``None`` when no RefAE was given.
+    reconstructions : dict
+        ``{key: float32 (N, H, W, C)}``: ClaDec's, per alpha (or subset label).
+    """
+
+    images: np.ndarray
+    refae: np.ndarray | None
+    reconstructions: dict
+
+    @property
+    def differences(self) -> dict:
+        """``{key: ClaDec - RefAE}``, float32 in [-1, 1]: red where ClaDec draws brighter."""
+        if self.refae is None:
+            raise ValueError("differences need a RefAE: pass refae= to explain()")
+        return {key: rec - self.refae for key, rec in self.reconstructions.items()}
+
+    def rows(self) -> dict:
+        """``{"RefAE": ..., key: ...}``: what a reconstruction grid shows, top to bottom."""
+        rows = {"RefAE": self.refae} if self.refae is not None else {}
+        return {**rows, **self.reconstructions}
+
+
+def explain(explainers, refae: RefAE | None, x, *, batch_size: int = 512) -> Explanation:
+    """Reconstruct images with ClaDec (one or several) and RefAE, and their differences.
+
+    Parameters
+    ----------
+    explainers : ClaDec, mapping or sequence of ClaDec
+        Fitted explainers; a mapping keeps its keys (alphas, subset labels), a
+        sequence or a single one is keyed by alpha.
+    refae : RefAE or None
+        The fitted reference autoencoder of the same layer.
+    x : ndarray
+        uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` images in [0, 1].
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    Explanation
+        Originals, RefAE's and ClaDec's reconstructions, and ``differences``.
+    """
+    if isinstance(explainers, ClaDec):
+        explainers = {explainers.alpha: explainers}
+    elif not isinstance(explainers, Mapping):
+        explainers = {e.alpha: e for e in explainers}
+    if not explainers:
+        raise ValueError("explain() needs at least one fitted ClaDec")
+    first = next(iter(explainers.values()))
+    images = as_images(x, first.image_shape)
+    reconstructions = {
+        key: e.reconstruct(images, batch_size=batch_size) for key, e in explainers.items()
+    }
+    rebuilt = refae.reconstruct(images, batch_size=batch_size) if refae is not None else None
+    return Explanation(images, rebuilt, reconstructions)
+
+
+def _sweep_inputs(classifier, first: ClaDec, x, y, needs_labels: bool):
+    images = as_images(x, first.image_shape)
+    num_classes = int(classifier.output_shape[-1])
+    if y is not None:
+        return images, as_labels(y, len(images), num_classes)
+    if needs_labels:
+        raise ValueError("y (class labels) is needed to train ClaDec with alpha > 0")
+    return images, None
+
+
+def _validation_codes(first: ClaDec, classifier, validation_data, needs_labels: bool):
+    if validation_data is None:
+        return None
+    val_x, val_y = (
+        validation_data if isinstance(validation_data, tuple) else (validation_data, None)
+    )
+    images, labels = _sweep_inputs(classifier, first, val_x, val_y, needs_labels)
+    return first.layer_codes(images), images, labels
+
+
 def fit_alpha_sweep(
-    classifier: keras.Model,
+    classifier,
     layer: str | int,
     alphas: Sequence[float],
     x,
@@ -590,8 +663,11 @@ def fit_alpha_sweep(
     epochs: int = _REFERENCE["epochs"],
     batch_size: int = _REFERENCE["batch_size"],
     seed: int = 0,
+    validation_data=None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
     cache=True,
     verbose: int = 1,
+    context: Mapping | None = None,
     **explainer_kwargs,
 ) -> dict[float, ClaDec]:
     """Train one ClaDec decoder per alpha in a single pass over the data.
@@ -612,14 +688,17 @@ def fit_alpha_sweep(
     explainers : sequence of ClaDec or None
         Unfitted explainers to fit (one per alpha); default: built from
         ``explainer_kwargs`` (``units``, ``top_k``, ``loss_scale``, ...).
-    epochs, batch_size, seed, cache, verbose
-        As for :meth:`ClaDec.fit`. Cached alphas are loaded; only the others train.
+    epochs, batch_size, seed, validation_data, callbacks, cache, verbose, context
+        As for :meth:`ClaDec.fit`. Stored alphas are loaded; only the others train.
+    **explainer_kwargs
+        Passed to :class:`ClaDec` when ``explainers`` is not given.
 
     Returns
     -------
     dict
         ``{alpha: fitted ClaDec}`` in the order of ``alphas``.
     """
+    classifier = _as_model(classifier)
     if explainers is None:
         unique = list(dict.fromkeys(check_alpha(a) for a in alphas))
         explainers = [ClaDec(classifier, layer, alpha=a, **explainer_kwargs) for a in unique]
@@ -627,85 +706,104 @@ def fit_alpha_sweep(
     if not explainers:
         raise ValueError("alphas is empty: give at least one alpha in [0, 1]")
     first = explainers[0]
-    images = as_images(x, first.image_shape)
-    num_classes = int(classifier.output_shape[-1])
     needs_labels = any(e.alpha > 0 for e in explainers)
-    labels = None
-    if y is not None:
-        labels = as_labels(y, len(images), num_classes)
-    elif needs_labels:
-        raise ValueError("y (class labels) is needed to train ClaDec with alpha > 0")
+    images, labels = _sweep_inputs(classifier, first, x, y, needs_labels)
     if needs_labels:
         _check_probabilities(classifier, images[:64])
-
     codes = first.layer_codes(images)
     for e in explainers:
         if e.unit_indices is None:
             e.unit_indices = resolve_units(None, e._top_k, e.code_size, codes)
-    data_hash = _data_hash(images, labels if needs_labels else None)
-    store = as_store(cache)
-    log = _log_for(verbose)
-
-    pending = []
+    validation = _validation_codes(first, classifier, validation_data, needs_labels)
+    run = _Sweep(
+        classifier,
+        codes,
+        images,
+        labels,
+        validation,
+        epochs,
+        batch_size,
+        seed,
+        callbacks,
+        reporter(verbose),
+    )
+    data_hash = array_digest(images, labels if needs_labels else None)
+    # Explainers with different subsets read different inputs; one pass per subset.
+    groups: dict[bytes, list[ClaDec]] = {}
     for e in explainers:
-        decoder = e._new_decoder(seed)
-        fields = e._fields(epochs, batch_size, seed, data_hash, decoder)
-        hit = store.load(fields, lambda e=e: e._new_decoder(seed)) if store else None
-        if hit is not None:
-            e.decoder, meta = hit
-            e.history, e.train_seconds, e.from_cache = meta["metrics"], 0.0, True
-            if log:
-                log(
-                    f"  ClaDec {e.layer_name} alpha={e.alpha:g}: loaded from the model cache "
-                    f"(trained in {training_time_text(meta)})"
-                )
-        else:
-            pending.append((e, decoder, fields))
-
-    # Explainers with different subsets read different inputs; group by subset.
-    groups: dict[bytes, list] = {}
-    for item in pending:
-        groups.setdefault(item[0].unit_indices.tobytes(), []).append(item)
+        groups.setdefault(e.unit_indices.tobytes(), []).append(e)
     for group in groups.values():
-        members = [e for e, _, _ in group]
-        decoders = [d for _, d, _ in group]
-        if log:
-            alphas_text = ", ".join(f"{e.alpha:g}" for e in members)
-            log(
-                f"  ClaDec {first.layer_name} ({members[0]._describe_units()}): training alpha "
-                f"{alphas_text} together, {epochs} epochs on {len(images)} images"
+        initial = {id(e): e.build_decoder(seed) for e in group}
+        requests = [
+            ModelRequest(
+                e.key_fields(epochs, batch_size, seed, data_hash, initial[id(e)]),
+                lambda e=e: e.build_decoder(seed),
+                e._label(context, "ClaDec decoder"),
             )
-        start = time.perf_counter()
-        results = train_reconstructors(
-            decoders,
-            codes[:, members[0].unit_indices],
-            images,
-            labels,
-            alphas=[e.alpha for e in members],
-            classifier=classifier,
-            loss_scale=first.loss_scale,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=first.learning_rate,
-            epsilon=first.epsilon,
-            seed=seed,
-            log=log,
-            labels=[f"a={e.alpha:g}" for e in members],
+            for e in group
+        ]
+        by_request = {id(r): e for r, e in zip(requests, group)}
+        results = obtain(
+            False if callbacks else cache,
+            requests,
+            lambda missing, by_request=by_request, initial=initial: run.train(
+                [by_request[id(r)] for r in missing], initial
+            ),
+            log=run.log,
         )
-        seconds = time.perf_counter() - start
-        for (e, decoder, fields), result in zip(group, results):
-            e.decoder, e.history, e.from_cache = decoder, result, False
-            e.train_seconds = seconds / len(group)
-            if store:
-                store.save(
-                    fields,
-                    decoder,
-                    train_seconds=e.train_seconds,
-                    metrics=result,
-                    sweep_size=len(group),
-                )
+        for e, (decoder, record) in zip(group, results):
+            e.decoder, e.record = decoder, record
     by_alpha = {e.alpha: e for e in explainers}
     return {check_alpha(a): by_alpha[check_alpha(a)] for a in alphas} if alphas else by_alpha
+
+
+@dataclass
+class _Sweep:
+    """The data and settings one sweep's decoders train with."""
+
+    classifier: keras.Model
+    codes: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray | None
+    validation: tuple | None
+    epochs: int
+    batch_size: int
+    seed: int
+    callbacks: Sequence
+    log: object
+
+    def train(self, members: list[ClaDec], initial: dict) -> list[Trained]:
+        first, units = members[0], members[0].unit_indices
+        if self.log:
+            alphas = ", ".join(f"{e.alpha:g}" for e in members)
+            self.log(
+                f"  ClaDec {first.layer_name} ({first.describe_units()}): training alpha {alphas} "
+                f"together, {self.epochs} epochs on {len(self.images)} images"
+            )
+        decoders = [initial[id(e)] for e in members]
+        validation = None
+        if self.validation is not None:
+            v_codes, v_images, v_labels = self.validation
+            validation = (v_codes[:, units], v_images, v_labels)
+        histories = fit_reconstructors(
+            decoders,
+            self.codes[:, units],
+            self.images,
+            self.labels,
+            alphas=[e.alpha for e in members],
+            classifier=self.classifier,
+            loss_scale=first.loss_scale,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=first.learning_rate,
+            epsilon=first.epsilon,
+            seed=self.seed,
+            validation_data=validation,
+            callbacks=self.callbacks,
+            log=self.log,
+            labels=[f"a={e.alpha:g}" for e in members],
+        )
+        return [Trained(d, h, h.last()) for d, h in zip(decoders, histories)]
 
 
 def _check_probabilities(classifier: keras.Model, sample: np.ndarray) -> None:

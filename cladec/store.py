@@ -1,47 +1,188 @@
-"""A content-addressed cache of trained models.
+"""Where every trained model comes from: the user's cache, the shipped models, or training now.
 
-Every training the library does (classifiers, decoders, reference
-autoencoders, evaluation classifiers) can go through one :class:`ModelStore`
-under ``CLADEC_HOME/models``. The key is a SHA-256 over a JSON of everything
-that determines the weights; an entry is a folder holding the weights and a
-``meta.json`` sidecar (the key fields, training time, final metrics, library
-versions, the weights' own SHA-256). Entries are written atomically, and an
+Every model the library trains (classifiers, decoders, reference
+autoencoders, evaluation classifiers) goes through :meth:`ModelStore.obtain`,
+the one cache-or-train step. It looks a model up by the SHA-256 of
+everything that determines its weights, in this order:
+
+1. the user's cache, ``CLADEC_HOME/models`` (read and written);
+2. the pretrained models shipped inside the package (read only; skipped
+   with ``CLADEC_PRETRAINED=0`` or ``ModelStore(pretrained=False)``);
+3. training, unless ``CLADEC_TRAIN=never`` forbids it: then
+   :class:`ModelNotAvailable` names the model and the command that trains it.
+
+An entry is a folder holding the weights and a ``meta.json`` sidecar (the
+key fields, training time, every epoch's losses, final metrics, library
+versions, the weights' own SHA-256). Entries are written atomically; a cached
 entry that is unreadable or whose weights no longer match their checksum is
-reported, removed and retrained, never used.
+reported, removed and retrained, and a shipped one is reported and never used.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keras
+import numpy as np
+
 from . import config
-from ._atomic import atomic_dir, sha256_bytes, sha256_file
+from ._atomic import array_digest, atomic_dir, sha256_bytes, sha256_file
+from ._version import __version__
+from .training import TrainingHistory
 
 __all__ = [
     "ModelStore",
+    "ModelRecord",
+    "ModelRequest",
+    "Trained",
+    "PretrainedBundle",
+    "ModelNotAvailable",
     "StoreEntry",
     "as_store",
     "default_store",
     "fingerprint_model",
     "training_time_text",
+    "versions",
 ]
 
-_WEIGHTS = "model.weights.h5"
-_META = "meta.json"
+WEIGHTS = "model.weights.h5"
+META = "meta.json"
+MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
+BUNDLE_DIR = Path(__file__).parent / "pretrained"
+_SOURCES = ("trained", "cache", "pretrained")
+
+
+class ModelNotAvailable(RuntimeError):
+    """A model is neither cached nor shipped, and the settings forbid training it."""
+
+
+def versions() -> dict:
+    """The library versions and machine that a result or a model was made with."""
+    import tensorflow  # already imported by Keras; only its version is read
+
+    return {
+        "cladec": __version__,
+        "keras": keras.__version__,
+        "tensorflow": tensorflow.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+
+
+def fingerprint_model(model) -> str:
+    """SHA-256 over a model's weight shapes and values, in layer order.
+
+    Names are left out on purpose: Keras numbers auto-named layers per
+    session, so the same architecture and weights would otherwise hash differently.
+    """
+    return array_digest(
+        *(np.asarray(w.numpy() if hasattr(w, "numpy") else w) for w in model.weights)
+    )
+
+
+def training_time_text(meta: dict) -> str:
+    """How long a stored model took to train, in words, from its ``meta.json``.
+
+    A sweep member's time is its share of the one pass that trained the whole
+    sweep; saying so keeps "698 s" from reading as one model's own cost.
+    """
+    seconds = float(meta.get("train_seconds", 0.0))
+    size = int(meta.get("sweep_size", 1))
+    if size <= 1:
+        return f"{seconds:,.0f} s"
+    return f"{seconds:,.0f} s, its share of a {size}-model sweep of {seconds * size:,.0f} s"
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """Where one model came from and how it was trained.
+
+    Attributes
+    ----------
+    source : {"trained", "cache", "pretrained"}
+        Trained by this call, loaded from the user's cache, or shipped with the package.
+    key : str
+        The store key (SHA-256 of ``fields``).
+    fields : dict
+        Everything that determines the weights.
+    meta : dict
+        The entry's ``meta.json``: ``train_seconds``, ``sweep_size``,
+        ``metrics``, ``history``, ``versions``, ``created``.
+    """
+
+    source: str
+    key: str
+    fields: dict
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def history(self) -> TrainingHistory:
+        """Every epoch's losses, as recorded when the model trained."""
+        return TrainingHistory.from_dict(self.meta.get("history") or self.meta.get("metrics"))
+
+    @property
+    def metrics(self) -> dict:
+        """The final metrics recorded with the model (e.g. ``val_accuracy``)."""
+        return dict(self.meta.get("metrics", {}))
+
+    @property
+    def train_seconds(self) -> float:
+        return float(self.meta.get("train_seconds", 0.0))
+
+    @property
+    def from_cache(self) -> bool:
+        """True when nothing trained now (the user's cache or the shipped models)."""
+        return self.source != "trained"
+
+    def describe(self) -> str:
+        """Where the model came from, in words, for logs and the tutorials' printed lines."""
+        took = training_time_text(self.meta)
+        if self.source == "trained":
+            return f"trained now in {took}"
+        made = self.meta.get("versions", {})
+        machine = f" on {made['machine']}" if made.get("machine") else ""
+        library = f" with TensorFlow {made['tensorflow']}" if made.get("tensorflow") else ""
+        if self.source == "pretrained":
+            return f"shipped pretrained model, trained in {took}{machine}{library}"
+        return f"loaded from the model cache (trained in {took}{machine})"
+
+
+@dataclass
+class ModelRequest:
+    """One model to obtain: its key fields, how to build it untrained, and its name in messages.
+
+    ``label`` names the model for a person: kind, dataset, layer, alpha and
+    profile where they apply (``"ClaDec decoder (mnist, my_dense, alpha 0.99, profile full)"``).
+    """
+
+    fields: dict
+    build: Callable[[], Any]
+    label: str
+
+
+@dataclass
+class Trained:
+    """What a training function hands back for one request: the model, its history, its metrics."""
+
+    model: Any
+    history: TrainingHistory
+    metrics: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class StoreEntry:
-    """One cached model: its folder and the contents of its ``meta.json``."""
+    """One stored model: its folder and the contents of its ``meta.json``."""
 
     path: Path
     meta: dict
@@ -55,6 +196,87 @@ class StoreEntry:
         return self.meta.get("fields", {}).get("kind", "?")
 
 
+def _key(fields: dict) -> str:
+    blob = json.dumps(
+        {"format": FORMAT_VERSION, **fields}, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return sha256_bytes(blob.encode())
+
+
+def _read_meta(folder: Path, key: str) -> dict:
+    meta = json.loads((folder / META).read_text())
+    if meta.get("key") != key:
+        raise ValueError("its meta.json belongs to other training settings")
+    return meta
+
+
+def _load_weights(folder: Path, build: Callable[[], Any], expected_sha: str | None):
+    actual = sha256_file(folder / WEIGHTS)
+    if actual != expected_sha:
+        raise ValueError(
+            f"weights checksum {actual[:12]}... does not match the recorded {str(expected_sha)[:12]}..."
+        )
+    model = build()
+    model.load_weights(folder / WEIGHTS)
+    return model
+
+
+class PretrainedBundle:
+    """The read-only models shipped with the package, listed in a ``manifest.json``.
+
+    Parameters
+    ----------
+    root : path-like or None
+        The bundle folder; default: ``cladec/pretrained`` inside the installed package.
+    """
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else BUNDLE_DIR
+        self._manifest: dict | None = None
+
+    def __repr__(self) -> str:
+        return f"PretrainedBundle({str(self.root)!r})"
+
+    @property
+    def manifest(self) -> dict:
+        """``{"entries": {key: {...}}, ...}``; empty when the bundle has no manifest."""
+        if self._manifest is None:
+            path = self.root / MANIFEST
+            self._manifest = json.loads(path.read_text()) if path.is_file() else {"entries": {}}
+        return self._manifest
+
+    def __len__(self) -> int:
+        return len(self.manifest.get("entries", {}))
+
+    def find(self, fields: dict, build: Callable[[], Any]) -> tuple[Any, dict] | None:
+        """Return ``(model, meta)`` for a shipped model, or ``None``; a damaged one is reported, never used."""
+        key = _key(fields)
+        listed = self.manifest.get("entries", {}).get(key)
+        if listed is None:
+            return None
+        folder = self.root / key[:24]
+        try:
+            meta = _read_meta(folder, key)
+            model = _load_weights(folder, build, listed.get("weights_sha256"))
+        except Exception as exc:  # noqa: BLE001 - any damage means: do not use it
+            warnings.warn(
+                f"cladec shipped models: entry {folder.name} does not match the manifest ({exc}); "
+                "it is not used",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return None
+        return model, meta
+
+
+def _record_use(key: str) -> None:
+    """Append a key to the file named by ``CLADEC_RECORD_MODELS`` (how the bundle learns what the site uses)."""
+    target = os.environ.get("CLADEC_RECORD_MODELS", "").strip()
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+
+
 class ModelStore:
     """A folder of trained models addressed by the hash of their training settings.
 
@@ -62,14 +284,37 @@ class ModelStore:
     ----------
     root : path-like or None
         The folder; ``None`` means ``CLADEC_HOME/models`` at the time of the call.
+    pretrained : bool or None
+        Look in the shipped models after the cache; ``None``: ``CLADEC_PRETRAINED``
+        (default on).
+    bundle : PretrainedBundle or None
+        The shipped models to look in (default: the package's own).
     """
 
-    def __init__(self, root: str | Path | None = None):
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        *,
+        pretrained: bool | None = None,
+        bundle: PretrainedBundle | None = None,
+    ):
         self._root = Path(root) if root is not None else None
+        self._pretrained = pretrained
+        self._bundle = bundle
 
     @property
     def root(self) -> Path:
         return self._root if self._root is not None else config.cladec_home() / "models"
+
+    @property
+    def bundle(self) -> PretrainedBundle | None:
+        """The shipped models this store reads, or ``None`` when they are switched off."""
+        use = config.use_pretrained() if self._pretrained is None else self._pretrained
+        if not use:
+            return None
+        if self._bundle is None:
+            self._bundle = PretrainedBundle()
+        return self._bundle
 
     def __repr__(self) -> str:
         return f"ModelStore({str(self.root)!r})"
@@ -77,16 +322,13 @@ class ModelStore:
     @staticmethod
     def key(fields: dict) -> str:
         """Return the SHA-256 hex key of a JSON-serialisable dict of training settings."""
-        blob = json.dumps(
-            {"format": FORMAT_VERSION, **fields}, sort_keys=True, separators=(",", ":"), default=str
-        )
-        return sha256_bytes(blob.encode())
+        return _key(fields)
 
     def path_for(self, fields: dict) -> Path:
-        return self.root / self.key(fields)[:24]
+        return self.root / _key(fields)[:24]
 
     def load(self, fields: dict, build: Callable[[], Any]) -> tuple[Any, dict] | None:
-        """Return ``(model, meta)`` for a cached entry, or ``None`` on a miss.
+        """Return ``(model, meta)`` from the user's cache, or ``None`` on a miss.
 
         ``build`` makes an untrained model of the right architecture; the
         cached weights are loaded into it. A damaged entry is reported with a
@@ -96,17 +338,8 @@ class ModelStore:
         if not path.exists():
             return None
         try:
-            meta = json.loads((path / _META).read_text())
-            if meta.get("key") != self.key(fields):
-                raise ValueError("its meta.json belongs to other training settings")
-            actual = sha256_file(path / _WEIGHTS)
-            if actual != meta.get("weights_sha256"):
-                raise ValueError(
-                    f"weights checksum {actual[:12]}... does not match the recorded "
-                    f"{str(meta.get('weights_sha256'))[:12]}..."
-                )
-            model = build()
-            model.load_weights(path / _WEIGHTS)
+            meta = _read_meta(path, _key(fields))
+            model = _load_weights(path, build, meta.get("weights_sha256"))
         except Exception as exc:  # noqa: BLE001 - any damage means: retrain
             warnings.warn(
                 f"cladec model cache: entry {path} is unreadable or corrupted ({exc}); "
@@ -118,6 +351,19 @@ class ModelStore:
             return None
         return model, meta
 
+    def find(self, fields: dict, build: Callable[[], Any]) -> tuple[Any, ModelRecord] | None:
+        """Look a model up in the user's cache, then in the shipped models."""
+        key = _key(fields)
+        hit = self.load(fields, build)
+        source = "cache"
+        if hit is None and self.bundle is not None:
+            hit, source = self.bundle.find(fields, build), "pretrained"
+        if hit is None:
+            return None
+        _record_use(key)
+        model, meta = hit
+        return model, ModelRecord(source, key, fields, meta)
+
     def save(
         self,
         fields: dict,
@@ -125,6 +371,7 @@ class ModelStore:
         *,
         train_seconds: float,
         metrics: dict | None = None,
+        history: TrainingHistory | None = None,
         sweep_size: int = 1,
     ) -> Path:
         """Write ``model``'s weights and a ``meta.json`` atomically; return the entry folder.
@@ -134,26 +381,108 @@ class ModelStore:
         """
         path = self.path_for(fields)
         with atomic_dir(path) as tmp:
-            model.save_weights(tmp / _WEIGHTS)
+            model.save_weights(tmp / WEIGHTS)
             meta = {
-                "key": self.key(fields),
+                "key": _key(fields),
                 "fields": fields,
                 "train_seconds": round(float(train_seconds), 3),
                 "sweep_size": int(sweep_size),
                 "metrics": metrics or {},
-                "weights_sha256": sha256_file(tmp / _WEIGHTS),
+                "history": history.to_dict() if history is not None else {},
+                "weights_sha256": sha256_file(tmp / WEIGHTS),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "versions": _versions(),
+                "versions": versions(),
             }
-            (tmp / _META).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+            (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+        _record_use(meta["key"])
         return path
 
+    def obtain(
+        self,
+        requests: Sequence[ModelRequest],
+        train: Callable[[list[ModelRequest]], list[Trained]],
+        *,
+        log: Callable[[str], None] | None = None,
+        save: bool = True,
+    ) -> list[tuple[Any, ModelRecord]]:
+        """The one cache-or-train step: serve each request from the store, train the rest together.
+
+        Parameters
+        ----------
+        requests : sequence of ModelRequest
+            The models wanted.
+        train : callable
+            ``train(missing_requests) -> [Trained, ...]`` trains the models that
+            were not found, all in one call (a sweep trains them side by side).
+        log : callable or None
+            Receives one line per model found.
+        save : bool
+            Write the trained models to the cache.
+
+        Returns
+        -------
+        list of (model, ModelRecord)
+            In the order of ``requests``.
+
+        Raises
+        ------
+        ModelNotAvailable
+            When a model must be trained and ``CLADEC_TRAIN=never``.
+        """
+        found = [self.find(r.fields, r.build) for r in requests]
+        for request, hit in zip(requests, found):
+            if hit is not None and log:
+                log(f"{request.label}: {hit[1].describe()}")
+        missing = [i for i, hit in enumerate(found) if hit is None]
+        if missing:
+            self._check_may_train([requests[i] for i in missing])
+            start = time.perf_counter()
+            outcomes = train([requests[i] for i in missing])
+            share = (time.perf_counter() - start) / len(missing)
+            for i, outcome in zip(missing, outcomes):
+                found[i] = (
+                    outcome.model,
+                    self._record_trained(requests[i], outcome, share, len(missing), save),
+                )
+        return found
+
+    def _record_trained(self, request, outcome: Trained, seconds, sweep_size, save) -> ModelRecord:
+        meta = {
+            "train_seconds": round(seconds, 3),
+            "sweep_size": sweep_size,
+            "metrics": outcome.metrics,
+            "history": outcome.history.to_dict(),
+            "versions": versions(),
+        }
+        if save:
+            self.save(
+                request.fields,
+                outcome.model,
+                train_seconds=seconds,
+                metrics=outcome.metrics,
+                history=outcome.history,
+                sweep_size=sweep_size,
+            )
+        return ModelRecord("trained", _key(request.fields), request.fields, meta)
+
+    def _check_may_train(self, missing: Sequence[ModelRequest]) -> None:
+        if config.train_policy() != "never":
+            return
+        shipped = len(self.bundle) if self.bundle is not None else 0
+        names = "; ".join(r.label for r in missing)
+        raise ModelNotAvailable(
+            f"{names}: not in the model cache ({self.root}) nor among the {shipped} shipped "
+            "pretrained models, and CLADEC_TRAIN=never forbids training. Train it by running "
+            "the same code with CLADEC_TRAIN=auto (the default); to ship the site's models "
+            "with the package, run `python -m cladec pretrained build`."
+        )
+
     def entries(self) -> list[StoreEntry]:
-        """Return the readable entries, oldest first (unreadable ones are skipped)."""
+        """Return the readable entries of the user's cache, oldest first (unreadable ones are skipped)."""
         found = []
         if not self.root.is_dir():
             return found
-        for meta_path in sorted(self.root.glob(f"*/{_META}")):
+        for meta_path in sorted(self.root.glob(f"*/{META}")):
             try:
                 found.append(StoreEntry(meta_path.parent, json.loads(meta_path.read_text())))
             except (OSError, ValueError):
@@ -161,7 +490,7 @@ class ModelStore:
         return sorted(found, key=lambda e: e.meta.get("created", ""))
 
     def clear(self) -> int:
-        """Remove every entry (and leftovers of interrupted writes); return how many folders went."""
+        """Remove every cached entry (and leftovers of interrupted writes); return how many folders went."""
         if not self.root.is_dir():
             return 0
         removed = 0
@@ -183,54 +512,37 @@ def as_store(cache) -> ModelStore | None:
     raise ValueError(f"cache must be True, False or a ModelStore; got {cache!r}")
 
 
-def training_time_text(meta: dict) -> str:
-    """How long a cached model took to train, in words, from its ``meta.json``.
-
-    A sweep member's time is its share of the one pass that trained the whole
-    sweep; saying so keeps "698 s" from reading as one model's own cost.
-    """
-    seconds = float(meta.get("train_seconds", 0.0))
-    size = int(meta.get("sweep_size", 1))
-    if size <= 1:
-        return f"{seconds:.0f} s"
-    return f"{seconds:.0f} s, its share of a {size}-model sweep of {seconds * size:.0f} s"
-
-
 def default_store() -> ModelStore:
-    """The store under the current ``CLADEC_HOME``."""
+    """The store under the current ``CLADEC_HOME``, reading the shipped models unless switched off."""
     return ModelStore()
 
 
-def fingerprint_model(model) -> str:
-    """SHA-256 over a model's weight shapes and values, in layer order.
+def obtain(
+    cache,
+    requests: Sequence[ModelRequest],
+    train: Callable[[list[ModelRequest]], list[Trained]],
+    *,
+    log: Callable[[str], None] | None = None,
+) -> list[tuple[Any, ModelRecord]]:
+    """:meth:`ModelStore.obtain` for a ``cache=`` argument; ``cache=False`` trains without storing.
 
-    Names are left out on purpose: Keras numbers auto-named layers per
-    session, so the same architecture and weights would otherwise hash differently.
+    Even without a cache, ``CLADEC_TRAIN=never`` is honoured.
     """
-    import hashlib
-
-    import numpy as np
-
-    digest = hashlib.sha256()
-    for weight in model.weights:
-        value = np.asarray(weight.numpy() if hasattr(weight, "numpy") else weight)
-        digest.update(f"{value.dtype.str}{value.shape}".encode())
-        digest.update(np.ascontiguousarray(value).tobytes())
-    return digest.hexdigest()
+    store = as_store(cache)
+    if store is None:
+        return _NO_CACHE.obtain(requests, train, log=log, save=False)
+    return store.obtain(requests, train, log=log)
 
 
-def _versions() -> dict:
-    import keras
-    import numpy
-    import tensorflow
+class _NoCache(ModelStore):
+    """Finds nothing and stores nothing: ``cache=False``."""
 
-    from . import __version__
+    def find(self, fields, build):
+        return None
 
-    return {
-        "cladec": __version__,
-        "keras": keras.__version__,
-        "tensorflow": tensorflow.__version__,
-        "numpy": numpy.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
+    @property
+    def bundle(self):
+        return None
+
+
+_NO_CACHE = _NoCache(Path(os.devnull))

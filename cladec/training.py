@@ -1,36 +1,84 @@
-"""Training loops: classifiers, and decoders trained with eq. 1 (several at once).
+"""Training loops, all through ``keras.Model.fit``: classifiers, and decoders trained with eq. 1.
 
-:func:`train_reconstructors` is the one loop behind ClaDec, RefAE and alpha
-sweeps. It trains a list of image-producing models side by side, one combined
-step per batch: the losses are summed, so each model receives exactly its own
-gradient, and the frozen classifier scores all reconstructions of a batch in
-one call. Each model therefore ends as if trained alone (up to float rounding
-in the batched classifier call), for a fraction of the cost of separate runs.
+:func:`fit_reconstructors` is the one loop behind ClaDec, RefAE and alpha
+sweeps. It wraps a list of image-producing models in one
+:class:`ReconstructionSweep`, whose loss scores all their reconstructions of
+a batch with a single call of the frozen classifier. The losses are summed,
+so each model receives exactly its own gradient and ends as if trained alone
+(up to float rounding in the batched classifier call), for a fraction of the
+cost of separate runs.
+
+Because both loops are ``fit``, they take ``callbacks=`` and
+``validation_data=``, return every epoch's losses in a :class:`TrainingHistory`,
+and run data-parallel under a ``tf.distribute`` strategy's scope.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from .losses import classification_loss, reconstruction_loss, total_loss
 
 __all__ = [
+    "TrainingHistory",
+    "ReconstructionSweep",
     "seed_everything",
     "normalised_cross_entropy",
     "fit_classifier",
-    "train_classifier",
-    "train_reconstructors",
-    "predict_batched",
-    "profile_data",
+    "fit_reconstructors",
     "evaluate_classifier",
+    "predict_batched",
     "recalibrate_batchnorm",
 ]
 
 Log = Callable[[str], None]
+_TERMS = ("total", "reconstruction", "classification")
+
+
+@dataclass
+class TrainingHistory:
+    """Every epoch's losses of one trained model, and the wall time.
+
+    Attributes
+    ----------
+    epochs : dict
+        ``{name: [value per epoch]}``, e.g. ``loss``/``accuracy`` for a
+        classifier, ``total``/``reconstruction``/``classification`` for a
+        decoder, with ``val_`` versions when validation data were given.
+    seconds : float
+        Wall time of the training call (shared by models trained side by side).
+    """
+
+    epochs: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def last(self) -> dict:
+        """The last epoch's value of every series: ``{name: float}``."""
+        return {name: float(values[-1]) for name, values in self.epochs.items() if values}
+
+    def to_dict(self) -> dict:
+        """A JSON-ready form (what the model store records)."""
+        return {"epochs": self.epochs, "seconds": round(float(self.seconds), 3)}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> TrainingHistory:
+        """Read :meth:`to_dict` back; an entry written before histories existed gives its last epoch."""
+        data = data or {}
+        if "epochs" in data and isinstance(data["epochs"], dict):
+            return cls(
+                {k: [float(v) for v in vs] for k, vs in data["epochs"].items()},
+                float(data.get("seconds", 0.0)),
+            )
+        numbers = {
+            k: [float(v)] for k, v in data.items() if isinstance(v, (int, float)) and k != "seconds"
+        }
+        return cls(numbers, float(data.get("seconds", 0.0)))
 
 
 def seed_everything(seed: int) -> None:
@@ -40,17 +88,11 @@ def seed_everything(seed: int) -> None:
     Across CPUs with other instruction sets, or other thread counts, float
     reductions may round differently, so bit-exactness is not promised there.
     """
-    import tensorflow as tf
-
     keras.utils.set_random_seed(int(seed))
     try:
         tf.config.experimental.enable_op_determinism()
     except (AttributeError, RuntimeError):  # older TF, or already set
         pass
-
-
-def _print(message: str) -> None:
-    print(message, flush=True)
 
 
 @keras.saving.register_keras_serializable(package="cladec")
@@ -64,9 +106,28 @@ def normalised_cross_entropy(y_true, y_pred):
     the predicted class is decided by ties (test accuracy 0.963 instead of
     0.99 in our measurement). Passing this function keeps the reference loss.
     """
-    from .losses import classification_loss
-
     return classification_loss(y_true, y_pred, reduce=False)
+
+
+class _EpochLines(keras.callbacks.Callback):
+    """One plain line per epoch (no progress bars: they garble HTML and CI logs)."""
+
+    def __init__(self, epochs: int, log: Log, describe: Callable[[dict], str]):
+        super().__init__()
+        self.epochs, self.log, self.describe = epochs, log, describe
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._start
+        self.log(
+            f"  epoch {epoch + 1}/{self.epochs} ({seconds:.1f} s)  {self.describe(logs or {})}"
+        )
+
+
+def _one_hot(y, num_classes: int) -> np.ndarray:
+    return keras.utils.to_categorical(np.asarray(y), num_classes).astype("float32")
 
 
 def fit_classifier(
@@ -78,25 +139,28 @@ def fit_classifier(
     batch_size: int = 32,
     learning_rate: float = 1e-3,
     epsilon: float = 1e-4,
-    seed: int = 0,
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-    log: Log | None = _print,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    log: Log | None = None,
     label: str = "classifier",
-) -> dict:
+) -> TrainingHistory:
     """Train a classifier in place with the reference recipe (Adam, :func:`normalised_cross_entropy`).
 
     Parameters
     ----------
     model : keras.Model
-        Maps float32 ``(N, H, W, C)`` to ``(N, K)`` probabilities.
+        Maps float32 ``(N, H, W, C)`` to ``(N, K)`` probabilities. Build it
+        inside a ``tf.distribute`` strategy's scope to train data-parallel.
     x : ndarray
         float32 ``(N, H, W, C)`` images in [0, 1].
     y : ndarray
         int ``(N,)`` class labels in ``0..K-1``.
-    epochs, batch_size, learning_rate, epsilon, seed
+    epochs, batch_size, learning_rate, epsilon
         Training settings (reference: 10 epochs, batch 32, Adam(1e-3, epsilon=1e-4)).
-    validation : (x, y) or None
-        Evaluated after the last epoch and reported in the returned metrics.
+    validation_data : (x, y) or None
+        Images and int labels evaluated after every epoch (``val_loss``, ``val_accuracy``).
+    callbacks : sequence of keras.callbacks.Callback
+        Passed to ``keras.Model.fit``.
     log : callable or None
         Receives one line per epoch; ``None`` trains silently.
     label : str
@@ -104,67 +168,156 @@ def fit_classifier(
 
     Returns
     -------
-    dict
-        ``loss`` and ``accuracy`` of the last epoch, ``val_loss`` and
-        ``val_accuracy`` when ``validation`` is given, and ``seconds``.
+    TrainingHistory
+        ``loss`` and ``accuracy`` per epoch (and their ``val_`` versions).
     """
     num_classes = int(model.output_shape[-1])
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, epsilon=epsilon),
         loss=normalised_cross_entropy,
         metrics=["accuracy"],
+        jit_compile=False,
     )
-    y_onehot = keras.utils.to_categorical(y, num_classes).astype("float32")
-    callbacks = [_EpochLine(label, epochs, log)] if log else []
+    validation = None
+    if validation_data is not None:
+        validation = (validation_data[0], _one_hot(validation_data[1], num_classes))
+
+    def describe(logs: dict) -> str:
+        text = f"{label}: loss {logs.get('loss', float('nan')):.4f}  accuracy {logs.get('accuracy', float('nan')):.4f}"
+        if "val_accuracy" in logs:
+            text += f"  val_accuracy {logs['val_accuracy']:.4f}"
+        return text
+
+    lines = [_EpochLines(epochs, log, describe)] if log else []
     start = time.perf_counter()
-    history = model.fit(
+    fitted = model.fit(
         x,
-        y_onehot,
+        _one_hot(y, num_classes),
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
         verbose=0,
-        callbacks=callbacks,
+        validation_data=validation,
+        callbacks=[*lines, *callbacks],
     )
-    metrics = {
-        "loss": float(history.history["loss"][-1]),
-        "accuracy": float(history.history["accuracy"][-1]),
-        "seconds": time.perf_counter() - start,
-    }
-    if validation is not None:
-        metrics["val_loss"], metrics["val_accuracy"] = evaluate_classifier(model, *validation)
-    return metrics
+    return TrainingHistory(
+        {k: [float(v) for v in vs] for k, vs in fitted.history.items()},
+        time.perf_counter() - start,
+    )
 
 
 def evaluate_classifier(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Return the categorical cross-entropy and accuracy of ``model`` on images ``x``, labels ``y``."""
-    from .losses import classification_loss
-
     probs = predict_batched(model, x)
-    onehot = keras.utils.to_categorical(y, probs.shape[-1])
-    loss = float(classification_loss(onehot, probs))
+    loss = float(classification_loss(_one_hot(y, probs.shape[-1]), probs))
     return loss, float(np.mean(probs.argmax(axis=1) == np.asarray(y)))
 
 
-class _EpochLine(keras.callbacks.Callback):
-    """One plain line per epoch (no progress bars: they garble HTML and CI logs)."""
+class _Frozen:
+    """Holds the explained classifier out of Keras' attribute tracking.
 
-    def __init__(self, label: str, epochs: int, log: Log):
-        super().__init__()
-        self.label, self.epochs, self.log = label, epochs, log
+    A classifier assigned to a model attribute would join that model's weights
+    (and its optimizer's variables); ClaDec must only read it.
+    """
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.log(
-            f"  {self.label}: epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', float('nan')):.4f}"
-            f"  accuracy {logs.get('accuracy', float('nan')):.4f}  ({time.perf_counter() - self._start:.1f} s)"
-        )
+    def __init__(self, model: keras.Model):
+        self.model = model
 
 
-def train_reconstructors(
+class ReconstructionSweep(keras.Model):
+    """Models that rebuild images, trained side by side with the loss of eq. 1.
+
+    Calling it runs every member on the same inputs; its loss is the sum of
+    the members' own losses, so each receives exactly its own gradient. The
+    classifier scores the reconstructions of all members with ``alpha > 0``
+    in one call, in inference mode, and is never updated.
+
+    Parameters
+    ----------
+    members : sequence of keras.Model
+        Each maps a batch of inputs to float32 ``(B, H, W, C)`` images in [0, 1].
+    alphas : sequence of float
+        One alpha in [0, 1] per member.
+    classifier : keras.Model or None
+        The frozen classifier; needed when any alpha is above 0.
+    loss_scale : {"sse", "mse"}
+        Reconstruction loss per image summed (reference) or per-pixel mean.
+
+    Notes
+    -----
+    Train it with ``fit(inputs, {"image": x, "label": one_hot_y})``; the
+    history then holds ``m{i}_total``, ``m{i}_reconstruction`` and
+    ``m{i}_classification`` per member ``i`` (see :func:`fit_reconstructors`).
+    """
+
+    def __init__(self, members, alphas, *, classifier=None, loss_scale: str = "sse", **kwargs):
+        super().__init__(**kwargs)
+        self.members = list(members)
+        self.alphas = [float(a) for a in alphas]
+        if len(self.alphas) != len(self.members):
+            raise ValueError(f"got {len(self.members)} models but {len(self.alphas)} alphas")
+        self._scored = [i for i, a in enumerate(self.alphas) if a > 0.0]
+        if self._scored and classifier is None:
+            raise ValueError("alpha > 0 needs the classifier that scores the reconstructions")
+        self._classifier = _Frozen(classifier) if classifier is not None else None
+        self.loss_scale = loss_scale
+        self.trackers = [
+            [keras.metrics.Mean(name=f"m{i}_{term}") for term in _TERMS]
+            for i in range(len(self.members))
+        ]
+
+    def call(self, inputs, training=False):
+        return [member(inputs, training=training) for member in self.members]
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        target = y["image"]
+        recs = [reconstruction_loss(target, out, self.loss_scale) for out in y_pred]
+        clss = [tf.zeros(()) for _ in y_pred]
+        if self._scored:
+            batch = tf.concat([y_pred[i] for i in self._scored], axis=0)
+            probs = self._classifier.model(batch, training=False)
+            for i, chunk in zip(self._scored, tf.split(probs, len(self._scored), axis=0)):
+                clss[i] = classification_loss(y["label"], chunk)
+        totals = [total_loss(r, c, a) for r, c, a in zip(recs, clss, self.alphas)]
+        for trackers, values in zip(self.trackers, zip(totals, recs, clss)):
+            for tracker, value in zip(trackers, values):
+                tracker.update_state(value)
+        # Under a tf.distribute strategy each replica's mean covers its share of
+        # the batch; the gradients are summed over replicas, so scale down.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return tf.add_n(totals) / float(replicas)
+
+    def member_histories(self, history: dict, seconds: float) -> list[TrainingHistory]:
+        """Split a ``fit`` history into one :class:`TrainingHistory` per member."""
+        result = []
+        for i in range(len(self.members)):
+            epochs = {}
+            for prefix in ("", "val_"):
+                for term in _TERMS:
+                    key = f"{prefix}m{i}_{term}"
+                    if key in history:
+                        epochs[f"{prefix}{term}"] = [float(v) for v in history[key]]
+            result.append(TrainingHistory(epochs, seconds))
+        return result
+
+
+def _sweep_line(labels, alphas) -> Callable[[dict], str]:
+    def describe(logs: dict) -> str:
+        parts = []
+        for i, (label, alpha) in enumerate(zip(labels, alphas)):
+            text = f"{label}: {logs.get(f'm{i}_total', float('nan')):.4g}"
+            if alpha > 0:
+                text += (
+                    f" (rec {logs.get(f'm{i}_reconstruction', float('nan')):.4g},"
+                    f" cls {logs.get(f'm{i}_classification', float('nan')):.3g})"
+                )
+            parts.append(text)
+        return "loss  " + ";  ".join(parts)
+
+    return describe
+
+
+def fit_reconstructors(
     models: Sequence[keras.Model],
     inputs: np.ndarray,
     x: np.ndarray,
@@ -178,9 +331,11 @@ def train_reconstructors(
     learning_rate: float = 5e-3,
     epsilon: float = 1e-4,
     seed: int = 0,
-    log: Log | None = _print,
+    validation_data: tuple | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    log: Log | None = None,
     labels: Sequence[str] | None = None,
-) -> list[dict]:
+) -> list[TrainingHistory]:
     """Train models that rebuild ``x`` from ``inputs`` with the loss of eq. 1, side by side.
 
     Parameters
@@ -207,6 +362,11 @@ def train_reconstructors(
     seed : int
         Seeds the order of the batches; the same seed gives every model the
         same batches as when it is trained alone.
+    validation_data : (inputs, x, y) or None
+        Evaluated after every epoch (``val_total``, ...; ``y`` may be ``None``
+        when every alpha is 0).
+    callbacks : sequence of keras.callbacks.Callback
+        Passed to ``keras.Model.fit`` of the :class:`ReconstructionSweep`.
     log : callable or None
         Receives one line per epoch.
     labels : sequence of str or None
@@ -214,92 +374,60 @@ def train_reconstructors(
 
     Returns
     -------
-    list of dict
-        Per model, the last epoch's mean ``total``, ``reconstruction`` and
-        ``classification`` losses, and ``seconds`` (shared wall time).
+    list of TrainingHistory
+        Per model, every epoch's mean ``total``, ``reconstruction`` and
+        ``classification`` losses; ``seconds`` is the shared wall time.
     """
-    import tensorflow as tf
-
-    models = list(models)
-    alphas = [float(a) for a in alphas]
-    if len(alphas) != len(models):
-        raise ValueError(f"got {len(models)} models but {len(alphas)} alphas")
-    needs_classifier = [a > 0.0 for a in alphas]
-    if any(needs_classifier) and (classifier is None or y is None):
+    models, alphas = list(models), [float(a) for a in alphas]
+    if any(a > 0.0 for a in alphas) and (classifier is None or y is None):
         raise ValueError("alpha > 0 needs the classifier and the labels y")
+    if int(inputs.shape[0]) != int(x.shape[0]):
+        raise ValueError(f"inputs has {inputs.shape[0]} rows but x has {x.shape[0]}")
     labels = list(labels) if labels is not None else [f"model {i}" for i in range(len(models))]
-    n = int(inputs.shape[0])
-    if x.shape[0] != n:
-        raise ValueError(f"inputs has {n} rows but x has {x.shape[0]}")
-
     num_classes = int(classifier.output_shape[-1]) if classifier is not None else 1
-    y_onehot = (
-        keras.utils.to_categorical(y, num_classes).astype("float32")
-        if y is not None and classifier is not None
-        else np.zeros((n, 1), "float32")
+
+    def targets(images, classes):
+        n = int(images.shape[0])
+        onehot = (
+            _one_hot(classes, num_classes)
+            if classes is not None
+            else np.zeros((n, num_classes), "float32")
+        )
+        return {"image": images, "label": onehot}
+
+    sweep = ReconstructionSweep(
+        models, alphas, classifier=classifier, loss_scale=loss_scale, name="sweep"
     )
-    variables = [v for m in models for v in m.trainable_variables]
-    optimizer = keras.optimizers.Adam(learning_rate, epsilon=epsilon)
-    optimizer.build(variables)
-    alpha_consts = [tf.constant(a, tf.float32) for a in alphas]
-    scored = [i for i, flag in enumerate(needs_classifier) if flag]
-
-    # autograph=False: the step is plain Python over fixed lists, traced once; autograph
-    # would re-read the source files, which breaks if they change during a long run.
-    @tf.function(reduce_retracing=True, autograph=False)
-    def step(inp, target, onehot):
-        with tf.GradientTape() as tape:
-            outputs = [m(inp, training=True) for m in models]
-            recs = [reconstruction_loss(target, out, loss_scale) for out in outputs]
-            clss = [tf.zeros(()) for _ in models]
-            if scored:
-                probs = classifier(tf.concat([outputs[i] for i in scored], axis=0), training=False)
-                for j, chunk in zip(scored, tf.split(probs, len(scored), axis=0)):
-                    clss[j] = classification_loss(onehot, chunk)
-            totals = [total_loss(r, c, a) for r, c, a in zip(recs, clss, alpha_consts)]
-            combined = tf.add_n(totals)
-        grads = tape.gradient(combined, variables)
-        optimizer.apply_gradients(zip(grads, variables))
-        return tf.stack(totals), tf.stack(recs), tf.stack(clss)
-
-    rng = np.random.default_rng(seed)
+    sweep.compile(
+        optimizer=keras.optimizers.Adam(learning_rate, epsilon=epsilon), jit_compile=False
+    )
+    validation = None
+    if validation_data is not None:
+        v_inputs, v_x, v_y = validation_data
+        validation = (v_inputs, targets(v_x, v_y))
+    lines = [_EpochLines(epochs, log, _sweep_line(labels, alphas))] if log else []
+    # Keras draws the batch order from the global seed: reseeding here gives a
+    # model the same batches in a sweep as alone, whatever its set-up consumed.
+    keras.utils.set_random_seed(int(seed))
     start = time.perf_counter()
-    result = []
-    for epoch in range(epochs):
-        epoch_start = time.perf_counter()
-        order = rng.permutation(n)
-        sums = np.zeros((3, len(models)))
-        for begin in range(0, n, batch_size):
-            idx = order[begin : begin + batch_size]
-            totals, recs, clss = step(inputs[idx], x[idx], y_onehot[idx])
-            weight = len(idx) / n
-            sums += weight * np.stack([totals.numpy(), recs.numpy(), clss.numpy()])
-        result = [
-            {
-                "total": float(sums[0, i]),
-                "reconstruction": float(sums[1, i]),
-                "classification": float(sums[2, i]),
-            }
-            for i in range(len(models))
-        ]
-        if log:
-            parts = [
-                f"{lab}: {r['total']:.4g}"
-                + (
-                    f" (rec {r['reconstruction']:.4g}, cls {r['classification']:.3g})"
-                    if a > 0
-                    else ""
-                )
-                for lab, r, a in zip(labels, result, alphas)
-            ]
-            log(
-                f"  epoch {epoch + 1}/{epochs} ({time.perf_counter() - epoch_start:.1f} s)  loss  "
-                + ";  ".join(parts)
-            )
-    seconds = time.perf_counter() - start
-    for r in result:
-        r["seconds"] = seconds
-    return result
+    fitted = sweep.fit(
+        inputs,
+        targets(x, y),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        validation_data=validation,
+        callbacks=[*lines, *callbacks],
+    )
+    return sweep.member_histories(fitted.history, time.perf_counter() - start)
+
+
+def _batch_norm_layers(layer) -> list:
+    found = [layer] if isinstance(layer, keras.layers.BatchNormalization) else []
+    for child in getattr(layer, "layers", []):
+        found.extend(_batch_norm_layers(child))
+    return found
 
 
 def recalibrate_batchnorm(model: keras.Model, x: np.ndarray, *, n_images: int = 4096) -> int:
@@ -312,9 +440,7 @@ def recalibrate_batchnorm(model: keras.Model, x: np.ndarray, *, n_images: int = 
     momentum set to 0 replaces them by the statistics of one large batch.
     Returns the number of BatchNormalization layers updated.
     """
-    norms = [
-        lay for lay in model._flatten_layers() if isinstance(lay, keras.layers.BatchNormalization)
-    ]
+    norms = list({id(lay): lay for lay in _batch_norm_layers(model)}.values())
     if not norms:
         return 0
     saved = [lay.momentum for lay in norms]
@@ -335,127 +461,3 @@ def predict_batched(model: keras.Model, inputs: np.ndarray, batch_size: int = 51
         for i in range(0, int(inputs.shape[0]), batch_size)
     ]
     return np.concatenate(outputs, axis=0)
-
-
-def profile_data(dataset, profile=None):
-    """Return ``dataset`` cut to the profile's slice sizes (the whole of it under ``full``)."""
-    from .profiles import get_profile
-
-    profile = get_profile(profile)
-    n_train, n_test = len(dataset.y_train), len(dataset.y_test)
-    if profile.n_train is None or (profile.n_train >= n_train and profile.n_test >= n_test):
-        return dataset
-    return dataset.subset(min(profile.n_train, n_train), min(profile.n_test, n_test))
-
-
-def train_classifier(
-    kind: str,
-    dataset,
-    *,
-    profile=None,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    seed: int = 0,
-    cache=True,
-    verbose: int = 1,
-) -> keras.Model:
-    """Train (or load from the model cache) a reference classifier on a dataset.
-
-    Parameters
-    ----------
-    kind : {"perfect", "diff"}
-        The architecture (see :func:`cladec.build_classifier`).
-    dataset : Dataset or str
-        A :class:`cladec.datasets.Dataset` or a dataset name.
-    profile : str, Profile or None
-        The run profile (default: ``CLADEC_PROFILE``); it sets the data slice
-        and, unless given, epochs and batch size.
-    epochs, batch_size : int or None
-        Override the profile.
-    seed : int
-        Seeds the initial weights and the batch order.
-    cache : bool or ModelStore
-        Reuse a classifier trained before with identical settings.
-    verbose : int
-        1 prints one line per epoch and the test accuracy.
-
-    Returns
-    -------
-    keras.Model
-        The trained classifier. ``model.cladec_info`` holds the test
-        accuracy, the training time and whether it came from the cache.
-    """
-    from .architectures import build_classifier
-    from .datasets import load_dataset
-    from .profiles import get_profile
-    from .store import as_store
-
-    profile = get_profile(profile)
-    if isinstance(dataset, str):
-        dataset = load_dataset(dataset)
-    data = profile_data(dataset, profile)
-    epochs = profile.epochs_for(kind, dataset.name) if epochs is None else int(epochs)
-    batch_size = profile.classifier_batch_size if batch_size is None else int(batch_size)
-    store = as_store(cache)
-    fields = {
-        "kind": "classifier",
-        "architecture": kind,
-        "dataset": dataset.name,
-        "data": data.checksum,
-        "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
-        "loss": "normalised_cross_entropy",
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "seed": int(seed),
-        "recalibrate_batchnorm": profile.recalibrate_batchnorm,
-    }
-    label = f"{kind} classifier on {dataset.name}"
-    log = _print if verbose else None
-
-    def build():
-        seed_everything(seed)
-        return build_classifier(kind)
-
-    hit = store.load(fields, build) if store else None
-    if hit is not None:
-        model, meta = hit
-        info = {**meta["metrics"], "from_cache": True, "train_seconds": meta["train_seconds"]}
-        if log:
-            log(
-                f"{label}: loaded from the model cache (trained in {meta['train_seconds']:.0f} s, "
-                f"test accuracy {info.get('val_accuracy', float('nan')):.4f})"
-            )
-    else:
-        x_train, x_test = (
-            data.x_train[..., None] / np.float32(255),
-            data.x_test[..., None] / np.float32(255),
-        )
-        y_train, y_test = data.y_train, data.y_test
-        if log:
-            log(
-                f"{label}: training {epochs} epochs on {len(x_train)} images ({profile.describe()})"
-            )
-        model = build()
-        metrics = fit_classifier(
-            model,
-            x_train,
-            y_train,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            log=log,
-            label=label,
-        )
-        if profile.recalibrate_batchnorm:
-            recalibrate_batchnorm(model, x_train)
-        metrics["val_loss"], metrics["val_accuracy"] = evaluate_classifier(model, x_test, y_test)
-        info = {**metrics, "from_cache": False, "train_seconds": metrics["seconds"]}
-        if store:
-            store.save(fields, model, train_seconds=metrics["seconds"], metrics=metrics)
-        if log:
-            log(
-                f"{label}: test accuracy {metrics['val_accuracy']:.4f} after {metrics['seconds']:.0f} s"
-            )
-    info.update(profile=profile.name, epochs=epochs, batch_size=batch_size, dataset=dataset.name)
-    model.cladec_info = info
-    return model

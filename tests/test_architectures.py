@@ -36,21 +36,21 @@ def test_unknown_classifier_kind_lists_the_accepted_ones():
     [("perfect", "my_dense", 128, 149_889), ("perfect", "my_conv", 3136, 66_625)],
 )
 def test_reference_decoders_have_the_reference_size(kind, layer, code, params):
-    decoder = cladec.build_decoder(code, classifier_kind=kind, layer_name=layer)
+    decoder = cladec.architectures.build_decoder(code, classifier_kind=kind, layer_name=layer)
     assert decoder.count_params() == params
     assert tuple(decoder.output_shape) == (None, 28, 28, 1)
 
 
 @pytest.mark.parametrize("code", [1, 5, 10, 25, 256])
 def test_diff_decoder_takes_any_code_size(code):
-    decoder = cladec.build_decoder(code, classifier_kind="diff", layer_name="my_conv")
+    decoder = cladec.architectures.build_decoder(code, classifier_kind="diff", layer_name="my_conv")
     assert decoder.input_shape == (None, code)
     assert tuple(decoder.output_shape) == (None, 28, 28, 1)
     assert decoder.layers[1].units == 49  # the weak Dense(49) bottleneck
 
 
 def test_other_classifiers_get_a_generic_decoder():
-    flat = cladec.build_decoder(300)
+    flat = cladec.architectures.build_decoder(300)
     assert tuple(flat.output_shape) == (None, 28, 28, 1)
     spatial = generic_decoder(6272, spatial_shape=(14, 14, 32))
     assert tuple(spatial.output_shape) == (None, 28, 28, 1)

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import cladec
+
 from cladec.experiment import explain_layer, explain_subsets
 from cladec.profiles import Profile
 
@@ -32,15 +34,38 @@ def test_explain_layer_trains_everything_then_hits_the_cache(layer_run):
     assert "0 model(s) trained, 4 from the cache" in again.summary()
 
 
-def test_reconstructions_and_predictions_for_the_figures(layer_run):
+def test_explain_returns_reconstructions_and_differences(layer_run):
     x = layer_run.data.x_test[:5]
-    rows = layer_run.reconstructions(x)
+    result = layer_run.explain(x)
+    rows = result.rows()
     assert list(rows) == ["RefAE", 0.0, 0.99]
     assert all(r.shape == (5, 28, 28, 1) and r.dtype == np.float32 for r in rows.values())
-    assert list(layer_run.reconstructions(x, keys=(0.99,), refae=False)) == [0.99]
+    assert result.images.shape == (5, 28, 28, 1) and result.images.max() <= 1.0
+    # the difference is ClaDec minus RefAE, image by image
+    np.testing.assert_allclose(result.differences[0.99], rows[0.99] - rows["RefAE"])
+    assert list(layer_run.explain(x, keys=(0.99,)).reconstructions) == [0.99]
+    # the same through the public function, with a sequence of explainers
+    direct = cladec.explain([layer_run.cladec[0.0]], layer_run.refae, x)
+    np.testing.assert_allclose(direct.reconstructions[0.0], rows[0.0])
     predicted = layer_run.predicted
     assert predicted.shape == (100,) and predicted.dtype.kind == "i"
     assert 0 <= predicted.min() and predicted.max() <= 9
+
+
+def test_explain_without_refae_has_no_differences(layer_run):
+    result = cladec.explain(layer_run.cladec[0.0], None, layer_run.data.x_test[:2])
+    assert list(result.rows()) == [0.0]
+    with pytest.raises(ValueError, match="differences need a RefAE"):
+        result.differences
+    with pytest.raises(ValueError, match="at least one fitted ClaDec"):
+        cladec.explain({}, layer_run.refae, layer_run.data.x_test[:2])
+
+
+def test_every_model_says_where_it_came_from(layer_run):
+    again = explain_layer("mnist", "my_dense", alphas=(0.0, 0.99), profile=TINY, verbose=0)
+    lines = again.sources().splitlines()
+    assert len(lines) == 4 and all("loaded from the model cache" in line for line in lines)
+    assert [len(e.history.epochs["total"]) for e in again.cladec.values()] == [1, 1]
 
 
 def test_explain_subsets_trains_one_decoder_per_subset():

@@ -31,7 +31,7 @@ def test_classifier_stays_frozen_and_gradient_reaches_the_decoder(perfect_classi
     x, y, _ = data
     before = fingerprint_model(perfect_classifier)
     explainer = cladec.ClaDec(perfect_classifier, "my_dense", alpha=1.0)
-    initial = explainer._new_decoder(0).get_weights()
+    initial = explainer.build_decoder(0).get_weights()
     explainer.fit(x, y, **FIT)
     assert fingerprint_model(perfect_classifier) == before
     assert perfect_classifier.trainable  # the user's model is not switched off either
@@ -45,7 +45,7 @@ def test_refae_trains_a_fresh_encoder(perfect_classifier, data):
     x, _, x_test = data
     before = fingerprint_model(perfect_classifier)
     ref = cladec.RefAE(perfect_classifier, "my_dense")
-    initial = ref._build_autoencoder(0).get_weights()
+    initial = ref.build_autoencoder(0).get_weights()
     ref.fit(x, **FIT)
     assert fingerprint_model(perfect_classifier) == before
     encoder_weights = ref.encoder.get_weights()

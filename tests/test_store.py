@@ -16,7 +16,7 @@ FIELDS = {"kind": "test", "layer": "my_dense", "alpha": 0.5, "epochs": 1}
 
 def _model(seed=0):
     keras.utils.set_random_seed(seed)
-    return cladec.build_decoder(10, classifier_kind="diff", layer_name="my_dense")
+    return cladec.architectures.build_decoder(10, classifier_kind="diff", layer_name="my_dense")
 
 
 def test_miss_then_hit_with_the_same_weights(tmp_path):
@@ -100,18 +100,27 @@ def test_rewriting_an_entry_replaces_it_whole(tmp_path):
 
 
 def test_train_classifier_goes_through_the_cache(mnist_small, tmp_path):
-    store = ModelStore(tmp_path)
-    first = cladec.train_classifier(
+    store = ModelStore(tmp_path, pretrained=False)
+    first = cladec.obtain_classifier(
         "diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0
     )
-    assert not first.cladec_info["from_cache"]
-    assert first.cladec_info["val_accuracy"] > 0.5  # 1 epoch on 1000 digits, far above chance (0.1)
-    second = cladec.train_classifier(
+    assert first.record.source == "trained"
+    assert first.test_accuracy > 0.5  # 1 epoch on 1000 digits, far above chance (0.1)
+    assert len(first.record.history.epochs["loss"]) == 1
+    second = cladec.obtain_classifier(
         "diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0
     )
-    assert second.cladec_info["from_cache"]
-    assert fingerprint_model(second) == fingerprint_model(first)
-    assert second.cladec_info["val_accuracy"] == first.cladec_info["val_accuracy"]
+    assert second.record.source == "cache" and second.record.from_cache
+    assert fingerprint_model(second.model) == fingerprint_model(first.model)
+    assert second.test_accuracy == first.test_accuracy
+    assert second.record.history.epochs == first.record.history.epochs
+    assert "loaded from the model cache" in second.record.describe()
+    assert isinstance(
+        cladec.train_classifier(
+            "diff", mnist_small, profile="quick", epochs=1, cache=store, verbose=0
+        ),
+        keras.Model,
+    )
 
 
 def test_cli_lists_and_clears_the_cache(tmp_path, capsys):
@@ -154,5 +163,10 @@ def test_profiles_are_validated(monkeypatch):
         cladec.get_profile()
     monkeypatch.setenv("CLADEC_PROFILE", "quick")
     assert cladec.get_profile().name == "quick"
-    assert cladec.get_profile("full").epochs_for("perfect", "mnist") == 6
-    assert cladec.get_profile("full").epochs_for("diff", "unknown") == 8
+    full = cladec.get_profile("full")
+    # the reference recipe: 10 epochs at batch 32 for every model
+    assert {
+        full.epochs_for(k, d) for k in ("perfect", "diff") for d in ("mnist", "fashion_mnist")
+    } == {10}
+    assert (full.decoder_epochs, full.eval_epochs, full.refae_settings()) == (10, 10, (10, 32))
+    assert full.classifier_batch_size == full.decoder_batch_size == 32
