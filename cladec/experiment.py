@@ -18,7 +18,8 @@ import numpy as np
 from ._logging import reporter
 from .classifiers import TrainedClassifier, obtain_classifier
 from .datasets import Dataset, load_dataset
-from .explainers import ClaDec, Explanation, RefAE, explain, fit_alpha_sweep
+from .explainers import ClaDec, RefAE, fit_alpha_sweep
+from .explanation import Explanation, explain
 from .profiles import Profile, get_profile
 from .training import predict_batched
 

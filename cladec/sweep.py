@@ -1,0 +1,201 @@
+"""One pass over the data for many ClaDec decoders of one layer.
+
+The layer codes are computed once; each batch goes through all the decoders
+at once, and the frozen classifier scores all their reconstructions in one
+call (:class:`cladec.training.ReconstructionSweep`). Every decoder goes
+through the store's cache-or-train step, so cached alphas are loaded and only
+the others train.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from ._atomic import array_digest
+from ._inputs import as_images, as_labels, check_alpha
+from ._logging import reporter
+from .store import ModelRequest, Trained, obtain
+from .training import fit_reconstructors, predict_batched
+from .units import resolve_units
+
+__all__ = ["fit_decoders"]
+
+
+def _sweep_inputs(classifier, first, x, y, needs_labels: bool):
+    images = as_images(x, first.image_shape)
+    num_classes = int(classifier.output_shape[-1])
+    if y is not None:
+        return images, as_labels(y, len(images), num_classes)
+    if needs_labels:
+        raise ValueError("y (class labels) is needed to train ClaDec with alpha > 0")
+    return images, None
+
+
+def _validation_codes(first, classifier, validation_data, needs_labels: bool):
+    if validation_data is None:
+        return None
+    val_x, val_y = (
+        validation_data if isinstance(validation_data, tuple) else (validation_data, None)
+    )
+    images, labels = _sweep_inputs(classifier, first, val_x, val_y, needs_labels)
+    return first.layer_codes(images), images, labels
+
+
+def fit_decoders(
+    classifier: keras.Model,
+    explainers: Sequence,
+    alphas: Sequence[float],
+    x,
+    y=None,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    validation_data=None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    cache=True,
+    verbose: int = 1,
+    context: Mapping | None = None,
+) -> dict:
+    """Fit unfitted ClaDec explainers of one layer in one pass per neuron subset.
+
+    The engine of :func:`cladec.fit_alpha_sweep` and :meth:`cladec.ClaDec.fit`:
+    every explainer's decoder is obtained from the store or trained, side by
+    side with the others that read the same units.
+
+    Parameters
+    ----------
+    classifier : keras.Model
+        The explained classifier.
+    explainers : sequence of ClaDec
+        The explainers to fit.
+    alphas : sequence of float
+        The order of the returned mapping (may repeat).
+    x, y, epochs, batch_size, seed, validation_data, callbacks, cache, verbose, context
+        As for :meth:`cladec.ClaDec.fit`.
+
+    Returns
+    -------
+    dict
+        ``{alpha: fitted ClaDec}`` in the order of ``alphas``.
+    """
+    first = explainers[0]
+    needs_labels = any(e.alpha > 0 for e in explainers)
+    images, labels = _sweep_inputs(classifier, first, x, y, needs_labels)
+    if needs_labels:
+        _check_probabilities(classifier, images[:64])
+    codes = first.layer_codes(images)
+    for e in explainers:
+        if e.unit_indices is None:
+            e.unit_indices = resolve_units(None, e.top_k, e.code_size, codes)
+    validation = _validation_codes(first, classifier, validation_data, needs_labels)
+    run = _Sweep(
+        classifier,
+        codes,
+        images,
+        labels,
+        validation,
+        epochs,
+        batch_size,
+        seed,
+        callbacks,
+        reporter(verbose),
+    )
+    data_hash = array_digest(images, labels if needs_labels else None)
+    # Explainers with different subsets read different inputs; one pass per subset.
+    groups: dict[bytes, list] = {}
+    for e in explainers:
+        groups.setdefault(e.unit_indices.tobytes(), []).append(e)
+    for group in groups.values():
+        initial = {id(e): e.build_decoder(seed) for e in group}
+        requests = [
+            ModelRequest(
+                e.key_fields(epochs, batch_size, seed, data_hash, initial[id(e)]),
+                lambda e=e: e.build_decoder(seed),
+                e.label(context, "ClaDec decoder"),
+            )
+            for e in group
+        ]
+        by_request = {id(r): e for r, e in zip(requests, group)}
+        results = obtain(
+            False if callbacks else cache,
+            requests,
+            lambda missing, by_request=by_request, initial=initial: run.train(
+                [by_request[id(r)] for r in missing], initial
+            ),
+            log=run.log,
+        )
+        for e, (decoder, record) in zip(group, results):
+            e.decoder, e.record = decoder, record
+    by_alpha = {e.alpha: e for e in explainers}
+    return {check_alpha(a): by_alpha[check_alpha(a)] for a in alphas} if alphas else by_alpha
+
+
+@dataclass
+class _Sweep:
+    """The data and settings one sweep's decoders train with."""
+
+    classifier: keras.Model
+    codes: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray | None
+    validation: tuple | None
+    epochs: int
+    batch_size: int
+    seed: int
+    callbacks: Sequence
+    log: object
+
+    def train(self, members: list, initial: dict) -> list[Trained]:
+        first, units = members[0], members[0].unit_indices
+        if self.log:
+            alphas = ", ".join(f"{e.alpha:g}" for e in members)
+            self.log(
+                f"  ClaDec {first.layer_name} ({first.describe_units()}): training alpha {alphas} "
+                f"together, {self.epochs} epochs on {len(self.images)} images"
+            )
+        decoders = [initial[id(e)] for e in members]
+        validation = None
+        if self.validation is not None:
+            v_codes, v_images, v_labels = self.validation
+            validation = (v_codes[:, units], v_images, v_labels)
+        histories = fit_reconstructors(
+            decoders,
+            self.codes[:, units],
+            self.images,
+            self.labels,
+            alphas=[e.alpha for e in members],
+            classifier=self.classifier,
+            loss_scale=first.loss_scale,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=first.learning_rate,
+            epsilon=first.epsilon,
+            seed=self.seed,
+            validation_data=validation,
+            callbacks=self.callbacks,
+            log=self.log,
+            labels=[f"a={e.alpha:g}" for e in members],
+        )
+        return [Trained(d, h, h.last()) for d, h in zip(decoders, histories)]
+
+
+def _check_probabilities(classifier: keras.Model, sample: np.ndarray) -> None:
+    """Refuse a classifier whose output is not a vector of class probabilities."""
+    shape = classifier.output_shape
+    if not isinstance(shape, tuple) or len(shape) != 2 or (shape[-1] or 0) < 2:
+        raise ValueError(
+            f"ClaDec with alpha > 0 needs a classifier with one output of shape (N, K) class "
+            f"probabilities, K >= 2; {classifier.name!r} outputs {shape}"
+        )
+    probs = predict_batched(classifier, sample)
+    if probs.min() < -1e-6 or probs.max() > 1 + 1e-6:
+        raise ValueError(
+            f"ClaDec with alpha > 0 needs class probabilities (a softmax or sigmoid output); "
+            f"{classifier.name!r} outputs values in [{probs.min():.3g}, {probs.max():.3g}] "
+            "(logits?). Add a softmax layer on top of the classifier."
+        )
