@@ -174,6 +174,29 @@ class LayerExplainer:
             parts.append(f"profile {context['profile']}")
         return f"{what} ({', '.join(map(str, parts))})"
 
+    def store_context(self, context: Mapping | None) -> dict:
+        """What the store records beside the weights (not in the key): enough to rebuild this explainer.
+
+        Parameters
+        ----------
+        context : mapping or None
+            ``dataset`` and ``profile`` names from the caller.
+
+        Returns
+        -------
+        dict
+            The caller's context with the kind, layer, units and loss scale.
+        """
+        extra = {"alpha": self.alpha} if hasattr(self, "alpha") else {}
+        return {
+            **dict(context or {}),
+            "explainer": self.kind,
+            "layer": self.layer_name,
+            "unit_indices": [int(i) for i in self.unit_indices],
+            "loss_scale": self.loss_scale,
+            **extra,
+        }
+
     def _label_extra(self) -> list[str]:
         return []
 

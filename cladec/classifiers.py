@@ -148,9 +148,9 @@ def obtain_classifier(
             )
         return [Trained(model, history, metrics)]
 
-    request = ModelRequest(
-        classifier_fields(kind, data, profile, epochs, batch_size, seed), build, label
-    )
+    fields = classifier_fields(kind, data, profile, epochs, batch_size, seed)
+    context = {"dataset": full.name, "profile": profile.name, "n_test": len(data.y_test)}
+    request = ModelRequest(fields, build, label, context)
     [(model, record)] = obtain(cache, [request], train, log=log)
     return TrainedClassifier(model, record, full.name, profile)
 

@@ -385,7 +385,9 @@ class RefAE(LayerExplainer):
             recalibrate_batchnorm(autoencoder, images)
             return [Trained(autoencoder, history, history.last())]
 
-        request = ModelRequest(fields, lambda: self.build_autoencoder(seed), label)
+        request = ModelRequest(
+            fields, lambda: self.build_autoencoder(seed), label, self.store_context(context)
+        )
         [(autoencoder, self.record)] = obtain(
             False if callbacks else cache, [request], train, log=log
         )

@@ -164,11 +164,15 @@ class ModelRequest:
 
     ``label`` names the model for a person: kind, dataset, layer, alpha and
     profile where they apply (``"ClaDec decoder (mnist, my_dense, alpha 0.99, profile full)"``).
+    ``context`` is recorded beside the weights but is not part of the key: what
+    :mod:`cladec.pretrained` needs to rebuild and re-measure the model
+    (dataset, profile, layer, alpha, units).
     """
 
     fields: dict
     build: Callable[[], Any]
     label: str
+    context: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -269,12 +273,16 @@ class PretrainedBundle:
         return model, meta
 
 
-def _record_use(key: str) -> None:
-    """Append a key to the file named by ``CLADEC_RECORD_MODELS`` (how the bundle learns what the site uses)."""
+def _record_use(key: str, context: dict) -> None:
+    """Append a JSON line ``{key, context}`` to the file named by ``CLADEC_RECORD_MODELS``.
+
+    ``python -m cladec pretrained build`` runs the tutorials with it set, to learn
+    which models the site uses and how to rebuild each one.
+    """
     target = os.environ.get("CLADEC_RECORD_MODELS", "").strip()
     if target:
         with open(target, "a", encoding="utf-8") as handle:
-            handle.write(key + "\n")
+            handle.write(json.dumps({"key": key, "context": context}, default=str) + "\n")
 
 
 class ModelStore:
@@ -360,7 +368,6 @@ class ModelStore:
             hit, source = self.bundle.find(fields, build), "pretrained"
         if hit is None:
             return None
-        _record_use(key)
         model, meta = hit
         return model, ModelRecord(source, key, fields, meta)
 
@@ -373,6 +380,7 @@ class ModelStore:
         metrics: dict | None = None,
         history: TrainingHistory | None = None,
         sweep_size: int = 1,
+        context: dict | None = None,
     ) -> Path:
         """Write ``model``'s weights and a ``meta.json`` atomically; return the entry folder.
 
@@ -389,12 +397,12 @@ class ModelStore:
                 "sweep_size": int(sweep_size),
                 "metrics": metrics or {},
                 "history": history.to_dict() if history is not None else {},
+                "context": context or {},
                 "weights_sha256": sha256_file(tmp / WEIGHTS),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": versions(),
             }
             (tmp / META).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
-        _record_use(meta["key"])
         return path
 
     def obtain(
@@ -444,6 +452,8 @@ class ModelStore:
                     outcome.model,
                     self._record_trained(requests[i], outcome, share, len(missing), save),
                 )
+        for request in requests:
+            _record_use(_key(request.fields), request.context)
         return found
 
     def _record_trained(self, request, outcome: Trained, seconds, sweep_size, save) -> ModelRecord:
@@ -452,6 +462,7 @@ class ModelStore:
             "sweep_size": sweep_size,
             "metrics": outcome.metrics,
             "history": outcome.history.to_dict(),
+            "context": request.context,
             "versions": versions(),
         }
         if save:
@@ -462,6 +473,7 @@ class ModelStore:
                 metrics=outcome.metrics,
                 history=outcome.history,
                 sweep_size=sweep_size,
+                context=request.context,
             )
         return ModelRecord("trained", _key(request.fields), request.fields, meta)
 

@@ -117,6 +117,7 @@ def fit_decoders(
                 e.key_fields(epochs, batch_size, seed, data_hash, initial[id(e)]),
                 lambda e=e: e.build_decoder(seed),
                 e.label(context, "ClaDec decoder"),
+                e.store_context(context),
             )
             for e in group
         ]

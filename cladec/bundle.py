@@ -1,0 +1,307 @@
+"""The pretrained models shipped with the package: build, measure, verify.
+
+The bundle under ``cladec/pretrained`` is a read-only model store in the
+store's own entry format (weights plus ``meta.json``) with a
+``manifest.json``: per entry its key, key fields, the SHA-256 of the
+weights, training time, the metric it was measured at on the real test set,
+library versions and the commit of the code that trained it.
+
+:func:`build_bundle` runs the tutorials under the ``full`` profile with every
+model they use recorded, trains what neither the cache nor the bundle holds,
+and writes exactly those models; :func:`verify_bundle` recomputes each
+entry's metric and reports any mismatch beyond float rounding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._atomic import atomic_dir, atomic_file, sha256_file
+from .architectures import build_classifier
+from .datasets import load_dataset
+from .explainers import ClaDec, RefAE
+from .metrics import predict_labels
+from .profiles import get_profile
+from .store import (
+    BUNDLE_DIR,
+    MANIFEST,
+    META,
+    WEIGHTS,
+    ModelStore,
+    PretrainedBundle,
+    fingerprint_model,
+    versions,
+)
+from .training import evaluate_classifier
+
+__all__ = [
+    "BundleProblem",
+    "build_bundle",
+    "collect_site_models",
+    "measure_entries",
+    "verify_bundle",
+    "write_bundle",
+]
+
+#: Two measurements of one model on one machine agree to float rounding; across
+#: CPUs with other instruction sets the sums may round a little differently.
+REL_TOL = 1e-4
+
+
+@dataclass(frozen=True)
+class BundleProblem:
+    """One entry that failed verification: its key, what was expected, what came."""
+
+    key: str
+    message: str
+
+
+def _lines(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def collect_site_models(
+    gallery: Path, *, python: str = sys.executable, log: Callable[[str], None] = print
+) -> dict[str, dict]:
+    """Run every ``plot_*.py`` in ``gallery`` under the full profile; return ``{key: context}`` used.
+
+    Each script runs in its own process, with the models it obtains recorded
+    through ``CLADEC_RECORD_MODELS``; whatever is neither cached nor bundled trains now.
+    """
+    scripts = sorted(Path(gallery).glob("plot_*.py"))
+    if not scripts:
+        raise FileNotFoundError(f"no plot_*.py tutorials in {gallery}")
+    used: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="cladec-record-") as folder:
+        record = Path(folder) / "models.jsonl"
+        for script in scripts:
+            start = time.perf_counter()
+            log(f"running {script.name} under the full profile ...")
+            env = {**os.environ, "CLADEC_PROFILE": "full", "CLADEC_RECORD_MODELS": str(record)}
+            env.setdefault("MPLBACKEND", "Agg")
+            subprocess.run([python, script.name], cwd=script.parent, env=env, check=True)
+            log(f"  {script.name}: {time.perf_counter() - start:.0f} s")
+        for line in _lines(record):
+            used.setdefault(line["key"], line.get("context", {}))
+    return used
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _entry_folder(key: str, sources: Iterable[Path]) -> Path:
+    for root in sources:
+        folder = root / key[:24]
+        if (folder / META).is_file():
+            return folder
+    raise FileNotFoundError(f"model {key[:12]}... is in neither the cache nor the bundle")
+
+
+class _Rebuilder:
+    """Rebuilds bundled models from their key fields and context, to measure them."""
+
+    def __init__(self, folders: dict[str, Path]):
+        self.folders = folders
+        self.metas = {k: json.loads((f / META).read_text()) for k, f in folders.items()}
+        self._classifiers: dict[str, object] = {}
+        self._explainers: dict[str, object] = {}
+
+    def meta(self, key: str) -> dict:
+        return self.metas[key]
+
+    def data(self, context: dict):
+        profile = get_profile(context.get("profile", "full"))
+        return profile.slice(load_dataset(context["dataset"]))
+
+    def classifier(self, key: str):
+        if key not in self._classifiers:
+            fields = self.metas[key]["fields"]
+            model = build_classifier(fields["architecture"])
+            model.load_weights(self.folders[key] / WEIGHTS)
+            self._classifiers[key] = model
+        return self._classifiers[key]
+
+    def classifier_by_fingerprint(self, fingerprint: str):
+        for key, meta in self.metas.items():
+            if meta["fields"].get("kind") == "classifier":
+                model = self.classifier(key)
+                if fingerprint_model(model) == fingerprint:
+                    return model
+        raise LookupError(f"the classifier {fingerprint[:12]}... it explains is not in the bundle")
+
+    def explainer(self, key: str):
+        if key in self._explainers:
+            return self._explainers[key]
+        meta = self.metas[key]
+        fields, context = meta["fields"], meta.get("context", {})
+        clf = self.classifier_by_fingerprint(fields["classifier"])
+        units = context.get("unit_indices")
+        if fields["kind"] == "cladec":
+            explainer = ClaDec(clf, fields["layer"], alpha=fields["alpha"], units=units)
+            explainer.decoder = explainer.build_decoder(0)
+            explainer.decoder.load_weights(self.folders[key] / WEIGHTS)
+        else:
+            explainer = RefAE(clf, fields["layer"], units=units)
+            autoencoder = explainer.build_autoencoder(int(fields["seed"]))
+            autoencoder.load_weights(self.folders[key] / WEIGHTS)
+            explainer._adopt(autoencoder)
+        self._explainers[key] = explainer
+        return explainer
+
+
+def _measure(rebuild: _Rebuilder, key: str) -> dict:
+    """The entry's metric on the real test set: ``{"metric": name, "value": float}``."""
+    meta = rebuild.meta(key)
+    kind, context = meta["fields"]["kind"], meta.get("context", {})
+    data = rebuild.data(context)
+    images = data.x_test[..., None] / np.float32(255)
+    if kind == "classifier":
+        _, accuracy = evaluate_classifier(rebuild.classifier(key), images, data.y_test)
+        return {"metric": "test_accuracy", "value": accuracy}
+    if kind in ("cladec", "refae"):
+        rebuilt = rebuild.explainer(key).reconstruct(images)
+        loss = float(np.mean(np.sum((rebuilt - images) ** 2, axis=(1, 2, 3))))
+        return {"metric": "test_reconstruction_loss", "value": loss}
+    if kind == "eval_classifier":
+        source = rebuild.explainer(context["explainer_key"])
+        model = build_classifier(meta["fields"]["architecture"])
+        model.load_weights(rebuild.folders[key] / WEIGHTS)
+        predicted = predict_labels(model, source.reconstruct(images))
+        return {
+            "metric": "test_accuracy_on_reconstructions",
+            "value": float(np.mean(predicted == data.y_test)),
+        }
+    raise ValueError(f"entry {key[:12]}... has an unknown kind {kind!r}")
+
+
+def measure_entries(folders: dict[str, Path]) -> dict[str, dict]:
+    """Measure every entry (classifiers first, so decoders find theirs): ``{key: metric}``."""
+    rebuild = _Rebuilder(folders)
+    order = sorted(folders, key=lambda k: rebuild.meta(k)["fields"]["kind"] != "classifier")
+    return {key: _measure(rebuild, key) for key in order}
+
+
+def write_bundle(
+    used: dict[str, dict],
+    *,
+    store: ModelStore | None = None,
+    target: Path = BUNDLE_DIR,
+    commit: str | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Copy the ``used`` models into a new bundle at ``target``, measured, with a manifest.
+
+    The models come from the user's cache or the current bundle; the new
+    bundle replaces the old one whole, or not at all.
+    """
+    store = store or ModelStore()
+    sources = [store.root, Path(target)]
+    with atomic_dir(target) as tmp:
+        folders = {}
+        for key, context in used.items():
+            folder = tmp / key[:24]
+            shutil.copytree(_entry_folder(key, sources), folder)
+            meta = json.loads((folder / META).read_text())
+            if not meta.get("context") and context:  # entries trained before contexts were recorded
+                meta["context"] = context
+                (folder / META).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+            folders[key] = folder
+        measured = measure_entries(folders)
+        entries = {}
+        for key, folder in folders.items():
+            meta = json.loads((folder / META).read_text())
+            entries[key] = {
+                "folder": folder.name,
+                "fields": meta["fields"],
+                "context": meta.get("context", {}),
+                "weights_sha256": sha256_file(folder / WEIGHTS),
+                "weights_bytes": (folder / WEIGHTS).stat().st_size,
+                "train_seconds": meta.get("train_seconds", 0.0),
+                "sweep_size": meta.get("sweep_size", 1),
+                "metrics": meta.get("metrics", {}),
+                "measured": measured[key],
+                "versions": meta.get("versions", {}),
+            }
+            log(
+                f"  {meta['fields']['kind']:<16} {key[:12]}  {measured[key]['metric']} {measured[key]['value']:.4f}"
+            )
+        manifest = {
+            "format": 1,
+            "commit": commit,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "built_with": versions(),
+            "entries": entries,
+        }
+        with atomic_file(tmp / MANIFEST, "w") as handle:
+            json.dump(manifest, handle, indent=2, sort_keys=True)
+    return Path(target)
+
+
+def build_bundle(
+    gallery: Path, *, target: Path = BUNDLE_DIR, log: Callable[[str], None] = print
+) -> Path:
+    """Run the tutorials (training what is missing), then write exactly the models they used."""
+    used = collect_site_models(gallery, log=log)
+    log(f"the tutorials use {len(used)} models; writing the bundle")
+    return write_bundle(used, target=target, commit=_git_commit(Path(gallery)), log=log)
+
+
+def verify_bundle(
+    bundle: PretrainedBundle | None = None, *, log: Callable[[str], None] | None = print
+) -> list[BundleProblem]:
+    """Check every shipped model: weights against the manifest, metric against a new measurement.
+
+    Returns
+    -------
+    list of BundleProblem
+        Empty when every entry matches.
+    """
+    bundle = bundle or PretrainedBundle()
+    entries = bundle.manifest.get("entries", {})
+    problems, folders = [], {}
+    for key, entry in entries.items():
+        folder = bundle.root / entry["folder"]
+        actual = sha256_file(folder / WEIGHTS) if (folder / WEIGHTS).is_file() else "missing"
+        if actual != entry["weights_sha256"]:
+            problems.append(
+                BundleProblem(
+                    key, f"weights {actual[:12]} != manifest {entry['weights_sha256'][:12]}"
+                )
+            )
+        else:
+            folders[key] = folder
+    for key, got in measure_entries(folders).items():
+        want = entries[key]["measured"]
+        ok = abs(got["value"] - want["value"]) <= REL_TOL * max(1.0, abs(want["value"]))
+        if log:
+            log(
+                f"  {'ok ' if ok else 'BAD'} {entries[key]['fields']['kind']:<16} {key[:12]}  "
+                f"{want['metric']} {got['value']:.6f} (manifest {want['value']:.6f})"
+            )
+        if not ok:
+            problems.append(
+                BundleProblem(
+                    key, f"{want['metric']} {got['value']:.6f} != manifest {want['value']:.6f}"
+                )
+            )
+    return problems
