@@ -42,12 +42,8 @@ def main() -> None:
 
     import cladec
     from cladec._inputs import as_images
-    from cladec.evaluation import (
-        RECONSTRUCTION_REL_TOL,
-        alpha_header,
-        load_reference_table,
-        loss_terms,
-    )
+    from cladec.metrics import loss_terms
+    from cladec.reference import RECONSTRUCTION_REL_TOL, alpha_header, load_reference_table
     from cladec.training import train_reconstructors
 
     profile = cladec.get_profile("full")

@@ -21,7 +21,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .evaluation import EvaluationRow, as_rows
+from .reference import as_rows
+from .results import EvaluationRow
 
 __all__ = [
     "CLAIMS",
@@ -68,7 +69,7 @@ _DEFAULT_N_TEST = 10_000
 class ClaimCheck:
     """The verdict on one claim for one (dataset, layer).
 
-    Attributes
+    Parameters
     ----------
     key : str
         A key of :data:`CLAIMS`.
@@ -219,7 +220,7 @@ def check_claims(data, *, pairs: Sequence[tuple[str, str]] | None = None) -> lis
     data : list of EvaluationRow, reference-layout table, or path-like
         Results, e.g. the rows of :func:`cladec.reproduce.run_reproduce`, a
         ``rows.csv`` it wrote, or the reference table
-        (:func:`cladec.evaluation.load_reference_table`).
+        (:func:`cladec.reference.load_reference_table`).
     pairs : sequence of (dataset, layer) or None
         Which pairs to check; default every pair in ``data``. A pair without
         rows gives "not run" verdicts (useful for a partial run).
@@ -233,7 +234,7 @@ def check_claims(data, *, pairs: Sequence[tuple[str, str]] | None = None) -> lis
     Examples
     --------
     >>> from cladec.claims import check_claims
-    >>> from cladec.evaluation import load_reference_table
+    >>> from cladec.reference import load_reference_table
     >>> checks = check_claims(load_reference_table())
     >>> sorted({c.verdict for c in checks if c.key == "flat_up_to_half"})
     ['holds']

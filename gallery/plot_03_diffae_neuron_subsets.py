@@ -23,7 +23,7 @@ its units (the reference's rule), a hand-picked list, or the most active units.
 import time
 
 import cladec
-from cladec import evaluation, plotting
+from cladec import metrics, plotting
 from cladec.experiment import explain_layer, explain_subsets
 
 profile = cladec.get_profile()
@@ -55,7 +55,7 @@ for name, model in (
     ("ClaDec alpha=0", run.cladec[0.0]),
     ("ClaDec alpha=0.5", run.cladec[0.5]),
 ):
-    scores = evaluation.fidelity(clf, data.x_test, model, data.y_test)
+    scores = metrics.fidelity(clf, data.x_test, model, data.y_test)
     print(
         f"{name:<17} classifier accuracy on the reconstructions {scores['accuracy_on_reconstructions']:.4f} "
         f"(on the originals {scores['accuracy_on_originals']:.4f})"
@@ -108,7 +108,7 @@ fig = plotting.subset_grid(
 # apart; with 9 of 10 the images are as good as with all. The hand-picked
 # units 3, 5, 8 rebuild those three digits and confuse the rest.
 for label, explainer in parts.cladec.items():
-    scores = evaluation.fidelity(clf, data.x_test, explainer, data.y_test)
+    scores = metrics.fidelity(clf, data.x_test, explainer, data.y_test)
     print(f"{label:<32} accuracy on reconstructions {scores['accuracy_on_reconstructions']:.4f}")
 print(
     f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile."

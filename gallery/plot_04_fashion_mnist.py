@@ -23,8 +23,9 @@ import time
 import numpy as np
 
 import cladec
-from cladec import evaluation, plotting
+from cladec import plotting
 from cladec.experiment import explain_layer
+from cladec.results import evaluate_explainers
 
 profile = cladec.get_profile()
 print(profile.banner())
@@ -123,7 +124,7 @@ fig = plotting.class_filtered_grid(
 # protocol).
 n_eval = min(10_000, len(data.y_train))
 eval_data = (data.x_train[:n_eval], data.y_train[:n_eval], data.x_test, data.y_test)
-results = evaluation.evaluate_explainers(
+results = evaluate_explainers(
     clf,
     eval_data,
     dense.refae,

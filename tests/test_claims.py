@@ -7,12 +7,8 @@ import dataclasses
 import pytest
 
 from cladec.claims import CLAIMS, check_claims, claims_report
-from cladec.evaluation import (
-    EvaluationRow,
-    load_reference_table,
-    rows_from_reference,
-    write_rows_csv,
-)
+from cladec.reference import load_reference_table, rows_from_reference
+from cladec.results import EvaluationRow, write_rows_csv
 
 PAIRS = [
     ("fashion_mnist", "my_dense"),

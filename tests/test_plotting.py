@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cladec import evaluation as ev
+from cladec import metrics, reference, results
 from cladec import plotting as pl
 from cladec.datasets import FASHION_MNIST_CLASSES
 
@@ -95,7 +95,7 @@ def test_select_examples_with_a_classifier():
     )
     x = images(40)
     y = np.arange(40) % 10
-    pred = ev.predict_labels(model, x)
+    pred = metrics.predict_labels(model, x)
     assert np.array_equal(pl.select_examples(model, x, y), pl.select_examples(pred, None, y))
     with pytest.raises(ValueError, match="images x"):
         pl.select_examples(model, None, y)
@@ -237,7 +237,7 @@ def test_class_filtered_grid_stays_inside_the_classes():
 
 
 def test_alpha_curves_from_the_reference_table():
-    table = ev.load_reference_table()
+    table = reference.load_reference_table()
     fig = pl.alpha_curves(table, "fashion_mnist", "my_dense")
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     rec_ax, cls_ax, acc_ax = fig.axes
@@ -260,17 +260,19 @@ def test_alpha_curves_from_the_reference_table():
 
 def test_alpha_curves_from_rows_with_reference_overlay():
     rows = [
-        ev.EvaluationRow("mnist", "my_conv", "classifier", None, None, 0.05, 0.05, 0.99),
-        ev.EvaluationRow("mnist", "my_conv", "refAE", None, 0.4, 0.1, 0.4, None),
-        ev.EvaluationRow("mnist", "my_conv", "cladec", 0.0, 1.5, 0.05, 1.5, None),
-        ev.EvaluationRow("mnist", "my_conv", "cladec", 0.99, 3.0, 0.04, 0.07, None),
+        results.EvaluationRow("mnist", "my_conv", "classifier", None, None, 0.05, 0.05, 0.99),
+        results.EvaluationRow("mnist", "my_conv", "refAE", None, 0.4, 0.1, 0.4, None),
+        results.EvaluationRow("mnist", "my_conv", "cladec", 0.0, 1.5, 0.05, 1.5, None),
+        results.EvaluationRow("mnist", "my_conv", "cladec", 0.99, 3.0, 0.04, 0.07, None),
     ]
     fig = pl.alpha_curves(rows)  # the only (dataset, layer): no need to name it
     acc_ax = fig.axes[2]
     assert [ln.get_label() for ln in acc_ax.get_lines()] == ["classifier on the originals"]
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels == ["0", "0.99"]
-    fig = pl.alpha_curves(rows, "mnist", "my_conv", reference=ev.load_reference_table(), title="T")
+    fig = pl.alpha_curves(
+        rows, "mnist", "my_conv", reference=reference.load_reference_table(), title="T"
+    )
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert len(labels) == 10
     legend_texts = {t.get_text() for t in fig.legends[0].get_texts()}
@@ -279,4 +281,5 @@ def test_alpha_curves_from_rows_with_reference_overlay():
     with pytest.raises(ValueError, match="available"):
         pl.alpha_curves(rows, "mnist", "my_dense")
     with pytest.raises(ValueError, match="available"):
-        pl.alpha_curves(ev.load_reference_table())  # four (dataset, layer) pairs: must choose
+        # four (dataset, layer) pairs: the caller must choose one
+        pl.alpha_curves(reference.load_reference_table())

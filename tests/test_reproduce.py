@@ -19,7 +19,7 @@ import pytest
 
 import cladec
 from cladec.__main__ import main
-from cladec.evaluation import read_reference_csv, read_rows_csv
+from cladec.reference import read_reference_csv
 from cladec.reproduce import (
     COMPARISON_FILE,
     REFERENCE_FILE,
@@ -28,6 +28,7 @@ from cladec.reproduce import (
     check_request,
     run_reproduce,
 )
+from cladec.results import read_rows_csv
 from cladec.store import ModelStore
 
 REPO = Path(__file__).resolve().parents[1]

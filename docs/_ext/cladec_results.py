@@ -50,21 +50,17 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from cladec.claims import CLAIMS, check_claims
-from cladec.evaluation import (
+from cladec.reference import (
     ALPHA_GRID,
     EVAL_METRICS,
     compare_with_reference,
+    layout_cell,
     load_reference_table,
-    read_rows_csv,
     rows_from_reference,
 )
+from cladec.reproduce import PAIRS
+from cladec.results import read_rows_csv
 
-PAIRS = [
-    ("mnist", "my_dense"),
-    ("mnist", "my_conv"),
-    ("fashion_mnist", "my_dense"),
-    ("fashion_mnist", "my_conv"),
-]
 _METRIC_NAMES = {
     "total_loss": "total loss",
     "reconstruction_loss": "reconstruction loss",
@@ -130,13 +126,6 @@ def _row(rows, column):
     return None
 
 
-def _cell(rows, metric: str, column) -> float | None:
-    row = _row(rows, column)
-    if row is None or (row.model == "refAE" and metric == "classification_loss"):
-        return None  # the reference layout leaves the RefAE's classification loss out
-    return getattr(row, metric)
-
-
 def _list_table(header: list[str], body: list[list[str]], widths: str = "auto") -> list[str]:
     lines = [".. list-table::", "   :header-rows: 1", f"   :widths: {widths}", ""]
     for record in [header, *body]:
@@ -189,10 +178,10 @@ def _table_part(rows, pair) -> list[str]:
         label = {"classifier": "classifier", "refAE": "RefAE"}.get(column)
         record = [label or f"α {_percent(column)} %"]
         for metric in EVAL_METRICS:
-            text = _number(_cell(ours, metric, column), metric)
+            text = _number(layout_cell(_row(ours, column), metric), metric)
             if judged.get((metric, column)) is False:
                 text = f"**{text}**"
-            record += [text, _number(_cell(reference, metric, column), metric)]
+            record += [text, _number(layout_cell(_row(reference, column), metric), metric)]
         row = _row(ours, column)
         for name in ("agreement", "accuracy_on_reconstructions"):
             value = None if row is None else getattr(row, name)

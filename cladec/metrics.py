@@ -1,0 +1,417 @@
+"""Scores of explanations: predicted labels, the losses of eq. 1, fidelity, evaluation accuracy.
+
+The reference run (``method.md`` §7) scores every explainer on the test set
+with the reconstruction loss (sum of squared errors per image, averaged over
+the images), the classifier's cross-entropy on the reconstructions, and their
+blend, the total loss of eq. 1 (:func:`loss_terms`); and with the *evaluation
+accuracy*: a fresh classifier of the same architecture is trained on the
+reconstructions of the training images and tested on the reconstructions of
+the test images (:func:`evaluation_accuracy`). It measures how much class
+information the reconstructions keep. :func:`fidelity` asks whether the
+classifier reads a reconstruction as it reads the original.
+
+Every function takes arrays (or a fitted explainer) and returns plain numbers;
+result rows and tables are in :mod:`cladec.results` and :mod:`cladec.reference`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+from . import training as _training
+from ._inputs import as_images, as_labels, check_alpha
+from ._logging import reporter
+from .architectures import build_classifier
+from .losses import check_loss_scale, classification_loss, reconstruction_loss
+from .profiles import get_profile
+from .store import ModelStore, as_store, fingerprint_model
+from .training import evaluate_classifier, fit_classifier, predict_batched, seed_everything
+
+__all__ = [
+    "evaluation_accuracy",
+    "fidelity",
+    "loss_terms",
+    "predict_labels",
+]
+
+
+def predict_labels(classifier: keras.Model, x, *, batch_size: int = 512) -> np.ndarray:
+    """Return the classes a classifier predicts for images ``x``.
+
+    Parameters
+    ----------
+    classifier : keras.Model
+        Maps float32 ``(N, H, W, C)`` images to ``(N, K)`` class scores.
+    x : ndarray
+        uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` in [0, 1] (any
+        ``(H, W, C)`` the classifier takes).
+    batch_size : int
+        Images per forward pass (inference mode).
+
+    Returns
+    -------
+    ndarray
+        int64 ``(N,)``, the argmax of the class scores.
+    """
+    images = as_images(x, _image_shape(classifier))
+    return predict_batched(classifier, images, batch_size).argmax(axis=1).astype(np.int64)
+
+
+def _image_shape(classifier) -> tuple[int, int, int]:
+    shape = tuple(int(s) for s in classifier.input_shape[1:])
+    if len(shape) != 3:
+        raise ValueError(
+            f"classifier input must be images (H, W, C); got input shape {classifier.input_shape}"
+        )
+    return shape  # type: ignore[return-value]
+
+
+def _resolve_reconstructions(source, images: np.ndarray, batch_size: int) -> np.ndarray:
+    if hasattr(source, "reconstruct"):
+        return np.asarray(source.reconstruct(images, batch_size=batch_size), dtype=np.float32)
+    x_hat = as_images(source, images.shape[1:], name="x_hat")
+    if x_hat.shape != images.shape:
+        raise ValueError(
+            f"x_hat must hold one reconstruction per image of x, shape {images.shape}; "
+            f"got shape {x_hat.shape}"
+        )
+    return x_hat
+
+
+def _losses_from_arrays(
+    images: np.ndarray,
+    x_hat: np.ndarray,
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    alpha: float | None,
+    loss_scale: str,
+    batch_size: int = 2048,
+) -> dict:
+    num_classes = probabilities.shape[-1]
+    rec_parts, cls_parts = [], []
+    for begin in range(0, len(images), batch_size):
+        batch = slice(begin, begin + batch_size)
+        rec = reconstruction_loss(images[batch], x_hat[batch], loss_scale, reduce=False)
+        rec_parts.append(np.asarray(rec))
+        onehot = np.eye(num_classes, dtype=np.float32)[labels[batch]]
+        cls = classification_loss(onehot, probabilities[batch], reduce=False)
+        cls_parts.append(np.asarray(cls))
+    rec = float(np.mean(np.concatenate(rec_parts), dtype=np.float64))
+    cls = float(np.mean(np.concatenate(cls_parts), dtype=np.float64))
+    total = rec if alpha is None else (1.0 - alpha) * rec + alpha * cls
+    return {
+        "reconstruction_loss": rec,
+        "classification_loss": cls,
+        "total_loss": float(total),
+        "alpha": alpha,
+        "loss_scale": loss_scale,
+        "n_images": int(len(images)),
+    }
+
+
+def loss_terms(
+    source,
+    x,
+    y,
+    classifier: keras.Model | None = None,
+    alpha: float | None = None,
+    *,
+    loss_scale: str | None = None,
+    batch_size: int = 512,
+) -> dict:
+    """The three losses of eq. 1 on a test set.
+
+    ``total = (1 - alpha) * reconstruction + alpha * classification``, where
+    the reconstruction loss is the squared error per image (summed over
+    pixels for ``"sse"``, the reference scale; averaged for ``"mse"``) and the
+    classification loss the categorical cross-entropy of the frozen
+    classifier (inference mode) on the reconstructions, both averaged over
+    the images.
+
+    Parameters
+    ----------
+    source : ClaDec, RefAE or ndarray
+        A fitted explainer (its ``reconstruct`` is called on ``x``) or the
+        reconstructions themselves, float32 ``(N, 28, 28, 1)`` in [0, 1].
+    x : ndarray
+        The original images, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` in [0, 1].
+    y : ndarray
+        int ``(N,)`` class labels (or one-hot ``(N, K)``).
+    classifier : keras.Model or None
+        The classifier scoring the reconstructions; default: the explainer's.
+    alpha : float or None
+        Weight of the classification loss. Default: the explainer's
+        ``alpha``. ``None`` (a RefAE, or arrays without an alpha) means no
+        classification term: ``total_loss`` is the reconstruction loss, the
+        convention of the reference results. The classifier's loss on the
+        reconstructions is still reported.
+    loss_scale : {"sse", "mse"} or None
+        Default: the explainer's ``loss_scale``, else ``"sse"``.
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    dict
+        ``reconstruction_loss``, ``classification_loss``, ``total_loss``
+        (floats), ``alpha`` (float or None), ``loss_scale`` (str),
+        ``n_images`` (int).
+
+    Examples
+    --------
+    >>> terms = loss_terms(explainer, ds.x_test, ds.y_test)  # doctest: +SKIP
+    >>> terms["reconstruction_loss"]                          # doctest: +SKIP
+    20.5
+    """
+    is_explainer = hasattr(source, "reconstruct")
+    if is_explainer:
+        classifier = classifier if classifier is not None else source.classifier
+        if alpha is None:
+            alpha = getattr(source, "alpha", None)
+        if loss_scale is None:
+            loss_scale = getattr(source, "loss_scale", "sse")
+    if classifier is None:
+        raise ValueError(
+            "loss_terms needs the classifier when given reconstructions instead of an explainer"
+        )
+    loss_scale = check_loss_scale(loss_scale or "sse")
+    alpha = None if alpha is None else check_alpha(alpha)
+    images = as_images(x, _image_shape(classifier))
+    x_hat = _resolve_reconstructions(source, images, batch_size)
+    labels = as_labels(y, len(images), int(classifier.output_shape[-1]))
+    probabilities = predict_batched(classifier, x_hat, batch_size)
+    return _losses_from_arrays(images, x_hat, probabilities, labels, alpha, loss_scale)
+
+
+def _fidelity_from_predictions(pred_x, pred_hat, labels) -> dict:
+    result = {
+        "agreement": float(np.mean(pred_x == pred_hat)),
+        "accuracy_on_reconstructions": None,
+        "accuracy_on_originals": None,
+        "n_images": int(len(pred_x)),
+    }
+    if labels is not None:
+        result["accuracy_on_reconstructions"] = float(np.mean(pred_hat == labels))
+        result["accuracy_on_originals"] = float(np.mean(pred_x == labels))
+    return result
+
+
+def fidelity(classifier: keras.Model, x, x_hat, y=None, *, batch_size: int = 512) -> dict:
+    """How faithfully the classifier reads the reconstructions as it reads the originals.
+
+    Parameters
+    ----------
+    classifier : keras.Model
+        Maps float32 ``(N, 28, 28, 1)`` images to ``(N, K)`` class scores.
+    x : ndarray
+        Originals, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` in [0, 1].
+    x_hat : ndarray or explainer
+        Reconstructions of ``x`` of the same shape, or a fitted explainer
+        whose ``reconstruct(x)`` gives them.
+    y : ndarray or None
+        int ``(N,)`` labels; when given, accuracies are reported too.
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    dict
+        ``agreement``: fraction of images whose predicted class on ``x_hat``
+        equals the one on ``x`` (float in [0, 1]);
+        ``accuracy_on_reconstructions`` and ``accuracy_on_originals`` (float,
+        or None without ``y``); ``n_images`` (int).
+    """
+    images = as_images(x, _image_shape(classifier))
+    reconstructions = _resolve_reconstructions(x_hat, images, batch_size)
+    labels = None if y is None else as_labels(y, len(images), int(classifier.output_shape[-1]))
+    pred_x = predict_batched(classifier, images, batch_size).argmax(axis=1)
+    pred_hat = predict_batched(classifier, reconstructions, batch_size).argmax(axis=1)
+    return _fidelity_from_predictions(pred_x, pred_hat, labels)
+
+
+# ---------------------------------------------------------------------------
+# Evaluation accuracy: a fresh classifier trained on reconstructions
+# ---------------------------------------------------------------------------
+
+
+def _array_digest(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for arr in arrays:
+        arr = np.ascontiguousarray(arr)
+        digest.update(f"{arr.dtype.str}{arr.shape}".encode())
+        digest.update(arr.reshape(-1).view(np.uint8))
+    return digest.hexdigest()
+
+
+def _architecture_builder(architecture) -> tuple[str, Callable[[], keras.Model]]:
+    if callable(architecture) and not isinstance(architecture, str):
+        name = getattr(architecture, "__qualname__", type(architecture).__name__)
+        return f"custom:{name}", architecture
+    build_classifier(architecture)  # validates the name, with a helpful error
+    return str(architecture), lambda: build_classifier(architecture)
+
+
+def evaluation_accuracy(
+    x_hat_train,
+    y_train,
+    x_hat_test,
+    y_test,
+    *,
+    architecture: str | Callable[[], keras.Model] = "perfect",
+    epochs: int | None = None,
+    batch_size: int = 32,
+    seed: int = 0,
+    profile=None,
+    recalibrate_batchnorm: bool | None = None,
+    cache=True,
+    verbose: int = 1,
+    label: str = "evaluation classifier",
+) -> dict:
+    """Train a fresh classifier on reconstructions of the training images; test it on the test ones.
+
+    The reference run's measure of how much class information reconstructions
+    keep (``method.md`` §7). The result is cached in the model store: a call
+    with identical arrays and settings skips training and returns the
+    recorded test accuracy.
+
+    Parameters
+    ----------
+    x_hat_train : ndarray
+        Reconstructions of the training images, float32 ``(N, 28, 28, 1)``
+        in [0, 1] (uint8 ``(N, 28, 28)`` originals are accepted too, as a baseline).
+    y_train : ndarray
+        int ``(N,)`` labels of the training images.
+    x_hat_test : ndarray
+        Reconstructions of the test images, float32 ``(M, 28, 28, 1)``.
+    y_test : ndarray
+        int ``(M,)`` labels of the test images.
+    architecture : {"perfect", "diff"} or callable
+        The classifier to train, built by :func:`cladec.build_classifier`;
+        or a function returning an untrained ``keras.Model``.
+    epochs : int or None
+        Default: the profile's ``eval_epochs`` (the reference run: 10).
+    batch_size : int
+        Reference: 32.
+    seed : int
+        Seeds the initial weights and the batch order.
+    profile : str, Profile or None
+        Supplies the defaults of ``epochs`` and ``recalibrate_batchnorm``
+        (default: ``CLADEC_PROFILE``).
+    recalibrate_batchnorm : bool or None
+        Re-estimate the BatchNorm statistics on the training reconstructions
+        after training (needed after very short training; the reference run
+        does not). Default: the profile's setting.
+    cache : bool or ModelStore
+        ``True``: the store under ``CLADEC_HOME``; ``False``: always train.
+    verbose : int
+        1 prints one line per epoch and the result; 0 is silent.
+    label : str
+        Names the classifier in the printed lines.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` and ``loss`` on the test reconstructions (float),
+        ``train_accuracy`` (float, last epoch), ``from_cache`` (bool),
+        ``train_seconds`` (float), ``epochs``, ``batch_size``, ``seed``,
+        ``n_train``, ``n_test`` (int), ``recalibrate_batchnorm`` (bool),
+        ``architecture`` (str) and ``key`` (the store key, str).
+    """
+    profile = get_profile(profile)
+    epochs = profile.eval_epochs if epochs is None else int(epochs)
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1; got {epochs}")
+    recalibrate = bool(
+        profile.recalibrate_batchnorm if recalibrate_batchnorm is None else recalibrate_batchnorm
+    )
+    arch_name, build_model = _architecture_builder(architecture)
+
+    def build() -> keras.Model:
+        seed_everything(seed)
+        return build_model()
+
+    fresh = build()
+    image_shape = _image_shape(fresh)
+    num_classes = int(fresh.output_shape[-1])
+    x_train = as_images(x_hat_train, image_shape, name="x_hat_train")
+    x_test = as_images(x_hat_test, image_shape, name="x_hat_test")
+    y_tr = as_labels(y_train, len(x_train), num_classes, name="y_train")
+    y_te = as_labels(y_test, len(x_test), num_classes, name="y_test")
+
+    fields = {
+        "kind": "eval_classifier",
+        "architecture": arch_name,
+        "init": fingerprint_model(fresh),
+        "data": _array_digest(x_train, y_tr, x_test, y_te),
+        "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
+        "loss": "normalised_cross_entropy",  # what fit_classifier trains with
+        "epochs": epochs,
+        "batch_size": int(batch_size),
+        "seed": int(seed),
+        "recalibrate_batchnorm": recalibrate,
+    }
+    store = as_store(cache)
+    log = reporter(verbose)
+    result = {
+        "epochs": epochs,
+        "batch_size": int(batch_size),
+        "seed": int(seed),
+        "n_train": int(len(x_train)),
+        "n_test": int(len(x_test)),
+        "recalibrate_batchnorm": recalibrate,
+        "architecture": arch_name,
+        "key": ModelStore.key(fields),
+    }
+    hit = store.load(fields, build) if store is not None else None
+    if hit is not None:
+        _, meta = hit
+        metrics = meta["metrics"]
+        result.update(
+            accuracy=float(metrics["val_accuracy"]),
+            loss=float(metrics["val_loss"]),
+            train_accuracy=float(metrics.get("accuracy", float("nan"))),
+            from_cache=True,
+            train_seconds=float(meta["train_seconds"]),
+        )
+        if log:
+            log(
+                f"{label}: loaded from the model cache (trained in "
+                f"{result['train_seconds']:.0f} s), test accuracy {result['accuracy']:.4f}"
+            )
+        return result
+
+    if log:
+        log(
+            f"{label}: training a fresh {arch_name} classifier {epochs} epochs on "
+            f"{len(x_train)} reconstructions"
+        )
+    model = fresh
+    # fit_classifier returns a TrainingHistory; the cache entry records its last epoch.
+    # build() seeded everything, so the batch order is seeded too.
+    history = fit_classifier(
+        model, x_train, y_tr, epochs=epochs, batch_size=batch_size, log=log, label=label
+    )
+    metrics = {**history.last(), "seconds": history.seconds}
+    if recalibrate:
+        _training.recalibrate_batchnorm(model, x_train)
+    metrics["val_loss"], metrics["val_accuracy"] = evaluate_classifier(model, x_test, y_te)
+    if store is not None:
+        store.save(
+            fields, model, train_seconds=metrics["seconds"], metrics=metrics, history=history
+        )
+    result.update(
+        accuracy=float(metrics["val_accuracy"]),
+        loss=float(metrics["val_loss"]),
+        train_accuracy=float(metrics["accuracy"]),
+        from_cache=False,
+        train_seconds=float(metrics["seconds"]),
+    )
+    if log:
+        log(
+            f"{label}: test accuracy {result['accuracy']:.4f} after {result['train_seconds']:.0f} s"
+        )
+    return result
