@@ -64,7 +64,6 @@ Examples
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.metadata
 import importlib.util
 import io
@@ -81,7 +80,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_file, sha256_bytes, sha256_file
+from ._atomic import array_digest, atomic_file, sha256_bytes, sha256_file
 from .config import cladec_home, data_dir
 
 __all__ = [
@@ -281,12 +280,9 @@ class Dataset:
 
         Computed on first access, then cached. A :meth:`subset` has its own checksum.
         """
-        digest = hashlib.sha256(f"cladec.Dataset:{self.name}".encode())
-        for key in _ARRAY_KEYS:
-            array = np.ascontiguousarray(getattr(self, key))
-            digest.update(f"|{key}:{array.dtype.str}:{array.shape}|".encode())
-            digest.update(array.reshape(-1).view(np.uint8))
-        return digest.hexdigest()
+        return array_digest(
+            *(getattr(self, key) for key in _ARRAY_KEYS), salt=f"cladec.Dataset:{self.name}"
+        )
 
     def subset(self, n_train: int, n_test: int | None = None) -> Dataset:
         """Return the first rows of each split as a new dataset (no copy).
