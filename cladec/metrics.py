@@ -16,20 +16,20 @@ result rows and tables are in :mod:`cladec.results` and :mod:`cladec.reference`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import keras
 import numpy as np
 
-from . import training as _training
-from ._inputs import as_images, as_labels, check_alpha
+from ._atomic import array_digest
+from ._inputs import as_images, as_labels, check_alpha, image_shape_of
 from ._logging import reporter
 from .architectures import build_classifier
 from .losses import check_loss_scale, classification_loss, reconstruction_loss
 from .profiles import get_profile
-from .store import ModelStore, as_store, fingerprint_model
+from .store import ModelRequest, Trained, fingerprint_model, obtain
 from .training import evaluate_classifier, fit_classifier, predict_batched, seed_everything
+from .training import recalibrate_batchnorm as recalibrate_batchnorm_stats
 
 __all__ = [
     "evaluation_accuracy",
@@ -57,17 +57,8 @@ def predict_labels(classifier: keras.Model, x, *, batch_size: int = 512) -> np.n
     ndarray
         int64 ``(N,)``, the argmax of the class scores.
     """
-    images = as_images(x, _image_shape(classifier))
+    images = as_images(x, image_shape_of(classifier))
     return predict_batched(classifier, images, batch_size).argmax(axis=1).astype(np.int64)
-
-
-def _image_shape(classifier) -> tuple[int, int, int]:
-    shape = tuple(int(s) for s in classifier.input_shape[1:])
-    if len(shape) != 3:
-        raise ValueError(
-            f"classifier input must be images (H, W, C); got input shape {classifier.input_shape}"
-        )
-    return shape  # type: ignore[return-value]
 
 
 def _resolve_reconstructions(source, images: np.ndarray, batch_size: int) -> np.ndarray:
@@ -82,7 +73,7 @@ def _resolve_reconstructions(source, images: np.ndarray, batch_size: int) -> np.
     return x_hat
 
 
-def _losses_from_arrays(
+def losses_from_arrays(
     images: np.ndarray,
     x_hat: np.ndarray,
     probabilities: np.ndarray,
@@ -91,6 +82,29 @@ def _losses_from_arrays(
     loss_scale: str,
     batch_size: int = 2048,
 ) -> dict:
+    """The loss terms of eq. 1 from arrays already computed (what :func:`loss_terms` returns).
+
+    Parameters
+    ----------
+    images, x_hat : ndarray
+        float32 ``(N, H, W, C)`` originals and reconstructions in [0, 1].
+    probabilities : ndarray
+        ``(N, K)`` the classifier's output on ``x_hat``.
+    labels : ndarray
+        int ``(N,)`` class labels.
+    alpha : float or None
+        Weight of eq. 1; ``None`` (a RefAE) makes the total the reconstruction loss.
+    loss_scale : {"sse", "mse"}
+        Reconstruction loss per image summed or per-pixel mean.
+    batch_size : int
+        Images per chunk, to bound memory.
+
+    Returns
+    -------
+    dict
+        ``reconstruction_loss``, ``classification_loss``, ``total_loss``,
+        ``alpha``, ``loss_scale``, ``n_images``.
+    """
     num_classes = probabilities.shape[-1]
     rec_parts, cls_parts = [], []
     for begin in range(0, len(images), batch_size):
@@ -180,14 +194,28 @@ def loss_terms(
         )
     loss_scale = check_loss_scale(loss_scale or "sse")
     alpha = None if alpha is None else check_alpha(alpha)
-    images = as_images(x, _image_shape(classifier))
+    images = as_images(x, image_shape_of(classifier))
     x_hat = _resolve_reconstructions(source, images, batch_size)
     labels = as_labels(y, len(images), int(classifier.output_shape[-1]))
     probabilities = predict_batched(classifier, x_hat, batch_size)
-    return _losses_from_arrays(images, x_hat, probabilities, labels, alpha, loss_scale)
+    return losses_from_arrays(images, x_hat, probabilities, labels, alpha, loss_scale)
 
 
-def _fidelity_from_predictions(pred_x, pred_hat, labels) -> dict:
+def fidelity_from_predictions(pred_x, pred_hat, labels) -> dict:
+    """Agreement and accuracies from predicted labels (what :func:`fidelity` returns).
+
+    Parameters
+    ----------
+    pred_x, pred_hat : ndarray
+        int ``(N,)`` the classifier's labels for the originals and the reconstructions.
+    labels : ndarray or None
+        int ``(N,)`` true labels; ``None`` leaves the accuracies ``None``.
+
+    Returns
+    -------
+    dict
+        ``agreement``, ``accuracy_on_reconstructions``, ``accuracy_on_originals``, ``n_images``.
+    """
     result = {
         "agreement": float(np.mean(pred_x == pred_hat)),
         "accuracy_on_reconstructions": None,
@@ -225,26 +253,17 @@ def fidelity(classifier: keras.Model, x, x_hat, y=None, *, batch_size: int = 512
         ``accuracy_on_reconstructions`` and ``accuracy_on_originals`` (float,
         or None without ``y``); ``n_images`` (int).
     """
-    images = as_images(x, _image_shape(classifier))
+    images = as_images(x, image_shape_of(classifier))
     reconstructions = _resolve_reconstructions(x_hat, images, batch_size)
     labels = None if y is None else as_labels(y, len(images), int(classifier.output_shape[-1]))
     pred_x = predict_batched(classifier, images, batch_size).argmax(axis=1)
     pred_hat = predict_batched(classifier, reconstructions, batch_size).argmax(axis=1)
-    return _fidelity_from_predictions(pred_x, pred_hat, labels)
+    return fidelity_from_predictions(pred_x, pred_hat, labels)
 
 
 # ---------------------------------------------------------------------------
 # Evaluation accuracy: a fresh classifier trained on reconstructions
 # ---------------------------------------------------------------------------
-
-
-def _array_digest(*arrays: np.ndarray) -> str:
-    digest = hashlib.sha256()
-    for arr in arrays:
-        arr = np.ascontiguousarray(arr)
-        digest.update(f"{arr.dtype.str}{arr.shape}".encode())
-        digest.update(arr.reshape(-1).view(np.uint8))
-    return digest.hexdigest()
 
 
 def _architecture_builder(architecture) -> tuple[str, Callable[[], keras.Model]]:
@@ -253,6 +272,18 @@ def _architecture_builder(architecture) -> tuple[str, Callable[[], keras.Model]]
         return f"custom:{name}", architecture
     build_classifier(architecture)  # validates the name, with a helpful error
     return str(architecture), lambda: build_classifier(architecture)
+
+
+def _eval_settings(profile, epochs, recalibrate_batchnorm) -> tuple[int, bool]:
+    """Epochs and BatchNorm re-estimation: given, else the profile's, else the reference's (10, on)."""
+    chosen = get_profile(profile) if profile is not None else None
+    if epochs is None:
+        epochs = chosen.eval_epochs if chosen is not None else 10
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be at least 1; got {epochs}")
+    if recalibrate_batchnorm is None:
+        recalibrate_batchnorm = chosen.recalibrate_batchnorm if chosen is not None else True
+    return int(epochs), bool(recalibrate_batchnorm)
 
 
 def evaluation_accuracy(
@@ -270,12 +301,13 @@ def evaluation_accuracy(
     cache=True,
     verbose: int = 1,
     label: str = "evaluation classifier",
+    context: dict | None = None,
 ) -> dict:
     """Train a fresh classifier on reconstructions of the training images; test it on the test ones.
 
     The reference run's measure of how much class information reconstructions
-    keep (``method.md`` §7). The result is cached in the model store: a call
-    with identical arrays and settings skips training and returns the
+    keep (``method.md`` §7). The classifier goes through the model store: a
+    call with identical arrays and settings trains nothing and returns the
     recorded test accuracy.
 
     Parameters
@@ -293,24 +325,25 @@ def evaluation_accuracy(
         The classifier to train, built by :func:`cladec.build_classifier`;
         or a function returning an untrained ``keras.Model``.
     epochs : int or None
-        Default: the profile's ``eval_epochs`` (the reference run: 10).
+        Default: the profile's ``eval_epochs``, else the reference's 10.
     batch_size : int
         Reference: 32.
     seed : int
         Seeds the initial weights and the batch order.
     profile : str, Profile or None
-        Supplies the defaults of ``epochs`` and ``recalibrate_batchnorm``
-        (default: ``CLADEC_PROFILE``).
+        Supplies the defaults of ``epochs`` and ``recalibrate_batchnorm``;
+        ``None``: the reference recipe (the environment is not read here).
     recalibrate_batchnorm : bool or None
         Re-estimate the BatchNorm statistics on the training reconstructions
-        after training (needed after very short training; the reference run
-        does not). Default: the profile's setting.
+        after training. Default: the profile's setting, else on.
     cache : bool or ModelStore
-        ``True``: the store under ``CLADEC_HOME``; ``False``: always train.
+        ``True``: the user's cache, then the shipped models; ``False``: always train.
     verbose : int
         1 prints one line per epoch and the result; 0 is silent.
     label : str
-        Names the classifier in the printed lines.
+        Names the classifier in the printed lines and errors.
+    context : dict or None
+        Recorded beside the weights (what produced the reconstructions).
 
     Returns
     -------
@@ -319,15 +352,10 @@ def evaluation_accuracy(
         ``train_accuracy`` (float, last epoch), ``from_cache`` (bool),
         ``train_seconds`` (float), ``epochs``, ``batch_size``, ``seed``,
         ``n_train``, ``n_test`` (int), ``recalibrate_batchnorm`` (bool),
-        ``architecture`` (str) and ``key`` (the store key, str).
+        ``architecture`` (str), ``key`` (the store key, str) and ``record``
+        (where the classifier came from).
     """
-    profile = get_profile(profile)
-    epochs = profile.eval_epochs if epochs is None else int(epochs)
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1; got {epochs}")
-    recalibrate = bool(
-        profile.recalibrate_batchnorm if recalibrate_batchnorm is None else recalibrate_batchnorm
-    )
+    epochs, recalibrate = _eval_settings(profile, epochs, recalibrate_batchnorm)
     arch_name, build_model = _architecture_builder(architecture)
 
     def build() -> keras.Model:
@@ -335,18 +363,17 @@ def evaluation_accuracy(
         return build_model()
 
     fresh = build()
-    image_shape = _image_shape(fresh)
+    image_shape = image_shape_of(fresh)
     num_classes = int(fresh.output_shape[-1])
     x_train = as_images(x_hat_train, image_shape, name="x_hat_train")
     x_test = as_images(x_hat_test, image_shape, name="x_hat_test")
     y_tr = as_labels(y_train, len(x_train), num_classes, name="y_train")
     y_te = as_labels(y_test, len(x_test), num_classes, name="y_test")
-
     fields = {
         "kind": "eval_classifier",
         "architecture": arch_name,
         "init": fingerprint_model(fresh),
-        "data": _array_digest(x_train, y_tr, x_test, y_te),
+        "data": array_digest(x_train, y_tr, x_test, y_te),
         "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
         "loss": "normalised_cross_entropy",  # what fit_classifier trains with
         "epochs": epochs,
@@ -354,9 +381,35 @@ def evaluation_accuracy(
         "seed": int(seed),
         "recalibrate_batchnorm": recalibrate,
     }
-    store = as_store(cache)
     log = reporter(verbose)
-    result = {
+
+    def train(_requests):
+        if log:
+            log(
+                f"{label}: training a fresh {arch_name} classifier {epochs} epochs on {len(x_train)} reconstructions"
+            )
+        history = fit_classifier(
+            fresh, x_train, y_tr, epochs=epochs, batch_size=batch_size, log=log, label=label
+        )
+        if recalibrate:
+            recalibrate_batchnorm_stats(fresh, x_train)
+        metrics = history.last()
+        metrics["val_loss"], metrics["val_accuracy"] = evaluate_classifier(fresh, x_test, y_te)
+        if log:
+            log(
+                f"{label}: test accuracy {metrics['val_accuracy']:.4f} after {history.seconds:.0f} s"
+            )
+        return [Trained(fresh, history, metrics)]
+
+    request = ModelRequest(fields, build, label, dict(context or {}))
+    [(_, record)] = obtain(cache, [request], train, log=log)
+    metrics = record.metrics
+    return {
+        "accuracy": float(metrics["val_accuracy"]),
+        "loss": float(metrics["val_loss"]),
+        "train_accuracy": float(metrics.get("accuracy", float("nan"))),
+        "from_cache": record.from_cache,
+        "train_seconds": record.train_seconds,
         "epochs": epochs,
         "batch_size": int(batch_size),
         "seed": int(seed),
@@ -364,54 +417,6 @@ def evaluation_accuracy(
         "n_test": int(len(x_test)),
         "recalibrate_batchnorm": recalibrate,
         "architecture": arch_name,
-        "key": ModelStore.key(fields),
+        "key": record.key,
+        "record": record,
     }
-    hit = store.load(fields, build) if store is not None else None
-    if hit is not None:
-        _, meta = hit
-        metrics = meta["metrics"]
-        result.update(
-            accuracy=float(metrics["val_accuracy"]),
-            loss=float(metrics["val_loss"]),
-            train_accuracy=float(metrics.get("accuracy", float("nan"))),
-            from_cache=True,
-            train_seconds=float(meta["train_seconds"]),
-        )
-        if log:
-            log(
-                f"{label}: loaded from the model cache (trained in "
-                f"{result['train_seconds']:.0f} s), test accuracy {result['accuracy']:.4f}"
-            )
-        return result
-
-    if log:
-        log(
-            f"{label}: training a fresh {arch_name} classifier {epochs} epochs on "
-            f"{len(x_train)} reconstructions"
-        )
-    model = fresh
-    # fit_classifier returns a TrainingHistory; the cache entry records its last epoch.
-    # build() seeded everything, so the batch order is seeded too.
-    history = fit_classifier(
-        model, x_train, y_tr, epochs=epochs, batch_size=batch_size, log=log, label=label
-    )
-    metrics = {**history.last(), "seconds": history.seconds}
-    if recalibrate:
-        _training.recalibrate_batchnorm(model, x_train)
-    metrics["val_loss"], metrics["val_accuracy"] = evaluate_classifier(model, x_test, y_te)
-    if store is not None:
-        store.save(
-            fields, model, train_seconds=metrics["seconds"], metrics=metrics, history=history
-        )
-    result.update(
-        accuracy=float(metrics["val_accuracy"]),
-        loss=float(metrics["val_loss"]),
-        train_accuracy=float(metrics["accuracy"]),
-        from_cache=False,
-        train_seconds=float(metrics["seconds"]),
-    )
-    if log:
-        log(
-            f"{label}: test accuracy {result['accuracy']:.4f} after {result['train_seconds']:.0f} s"
-        )
-    return result

@@ -16,7 +16,6 @@ import dataclasses
 import io
 import math
 import os
-import platform
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -25,21 +24,19 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from ._atomic import atomic_file
-from ._inputs import as_images, as_labels, check_alpha
+from ._inputs import as_images, as_labels, check_alpha, image_shape_of
 from ._logging import reporter
-from ._version import __version__
 from .architectures import classifier_kind
 from .losses import classification_loss
 from .metrics import (
-    _fidelity_from_predictions,
-    _image_shape,
-    _losses_from_arrays,
     evaluation_accuracy,
+    fidelity_from_predictions,
+    losses_from_arrays,
 )
 from .profiles import get_profile
+from .store import versions
 from .training import predict_batched
 
 __all__ = [
@@ -256,13 +253,13 @@ def read_rows_csv(path: str | os.PathLike, *, provenance: bool = False):
     return (rows, meta) if provenance else rows
 
 
-def run_provenance(profile=None, **extra) -> dict:
+def run_provenance(profile, **extra) -> dict:
     """Provenance lines for a results file: versions, profile, machine, date.
 
     Parameters
     ----------
-    profile : str, Profile or None
-        The run profile (default: ``CLADEC_PROFILE``).
+    profile : str or Profile
+        The run profile.
     **extra
         More ``key=value`` pairs to record (dataset sizes, seed, command...).
 
@@ -275,12 +272,7 @@ def run_provenance(profile=None, **extra) -> dict:
         of the CSV writers.
     """
     info = {
-        "cladec": __version__,
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **versions(),
         "profile": get_profile(profile).describe(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -337,7 +329,7 @@ def _explained_layer(explainers) -> str:
 def _training_set(classifier, x_train, y_train) -> tuple[np.ndarray, np.ndarray]:
     if x_train is None or y_train is None:
         raise ValueError("the evaluation accuracy needs training images and labels")
-    images = as_images(x_train, _image_shape(classifier), name="x_train")
+    images = as_images(x_train, image_shape_of(classifier), name="x_train")
     labels = as_labels(y_train, len(images), int(classifier.output_shape[-1]), name="y_train")
     return images, labels
 
@@ -386,8 +378,8 @@ def _what(row: EvaluationRow) -> str:
 
 def _explainer_row(test: _TestSet, model: str, alpha, x_hat, probabilities, loss_scale: str):
     """The losses of eq. 1 and the fidelity of one explainer's test reconstructions ``x_hat``."""
-    terms = _losses_from_arrays(test.images, x_hat, probabilities, test.labels, alpha, loss_scale)
-    fid = _fidelity_from_predictions(test.predictions, probabilities.argmax(axis=1), test.labels)
+    terms = losses_from_arrays(test.images, x_hat, probabilities, test.labels, alpha, loss_scale)
+    fid = fidelity_from_predictions(test.predictions, probabilities.argmax(axis=1), test.labels)
     return EvaluationRow(
         test.dataset,
         test.layer,
@@ -404,6 +396,16 @@ def _explainer_row(test: _TestSet, model: str, alpha, x_hat, probabilities, loss
     )
 
 
+def _eval_context(test: _TestSet, explainer, profile) -> dict:
+    """What an evaluation classifier's store entry records about its inputs (for re-measuring it)."""
+    context = {"dataset": test.dataset, "layer": test.layer}
+    if getattr(explainer, "record", None) is not None:
+        context["explainer_key"] = explainer.record.key
+    if profile is not None:
+        context["profile"] = get_profile(profile).name
+    return context
+
+
 def _add_evaluation_accuracy(row, explainer, x_hat_test, test: _TestSet, train, options) -> None:
     """Train a fresh classifier on the explainer's training reconstructions; record its accuracy."""
     images_train, labels_train = train
@@ -413,6 +415,7 @@ def _add_evaluation_accuracy(row, explainer, x_hat_test, test: _TestSet, train, 
         x_hat_test,
         test.labels,
         label=f"evaluation classifier ({test.dataset} / {test.layer}, {_what(row)})",
+        context=_eval_context(test, explainer, options["profile"]),
         **options,
     )
     row.evaluation_accuracy = result["accuracy"]
@@ -494,7 +497,7 @@ def evaluate_explainers(
     ]
     layer = _explained_layer(explainer for *_, explainer in models)
     x_train, y_train, x_test, y_test, name = _unpack_data(data, dataset)
-    images = as_images(x_test, _image_shape(classifier), name="x_test")
+    images = as_images(x_test, image_shape_of(classifier), name="x_test")
     labels = as_labels(y_test, len(images), int(classifier.output_shape[-1]), name="y_test")
     train = None
     if evaluate_accuracy and models:  # refused here, before anything is scored
