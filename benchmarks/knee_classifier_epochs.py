@@ -44,7 +44,7 @@ def main() -> None:
     from cladec._inputs import as_images
     from cladec.metrics import loss_terms
     from cladec.reference import RECONSTRUCTION_REL_TOL, alpha_header, load_reference_table
-    from cladec.training import train_reconstructors
+    from cladec.training import fit_reconstructors
 
     profile = cladec.get_profile("full")
     decoder_epochs = args.decoder_epochs or profile.decoder_epochs
@@ -64,30 +64,36 @@ def main() -> None:
         f"{profile.decoder_batch_size}, {len(data.x_train)} training images"
     )
     for epochs in args.classifier_epochs:
-        classifier = cladec.train_classifier(
+        trained = cladec.obtain_classifier(
             "perfect", data, profile=profile, epochs=epochs, verbose=0
         )
-        info = classifier.cladec_info
+        classifier = trained.model
         explainers = [cladec.ClaDec(classifier, LAYER, alpha=ALPHA) for _ in args.inits]
         images = as_images(data.x_train, explainers[0].image_shape)
         codes = explainers[0].layer_codes(images)
-        decoders = [e._new_decoder(seed) for e, seed in zip(explainers, args.inits)]
+        # Not ClaDec.fit: its seed sets both the initial weights and the batch
+        # order, and here only the initial weights may differ between decoders.
+        decoders = [e.build_decoder(seed) for e, seed in zip(explainers, args.inits)]
         start = time.perf_counter()
-        train_reconstructors(
+        # seed=0: every decoder sees the batches of the full profile's decoder (seed 0).
+        fit_reconstructors(
             decoders,
             codes,
             images,
             data.y_train,
             alphas=[ALPHA] * len(decoders),
             classifier=classifier,
+            loss_scale=explainers[0].loss_scale,
             epochs=decoder_epochs,
+            learning_rate=explainers[0].learning_rate,
+            epsilon=explainers[0].epsilon,
             batch_size=profile.decoder_batch_size,
             seed=0,
             log=None,
         )
         seconds = time.perf_counter() - start
         print(
-            f"classifier {epochs} epochs: test accuracy {info['val_accuracy']:.4f}; "
+            f"classifier {epochs} epochs: test accuracy {trained.test_accuracy:.4f}; "
             f"{len(decoders)} decoders trained side by side in {seconds:.0f} s"
         )
         losses = []

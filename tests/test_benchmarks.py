@@ -44,3 +44,30 @@ def test_knee_script_prints_each_decoder_against_the_reference():
     assert re.search(r"init 0: reconstruction [\d.]+ \([+-]\d+%\), classification", out)
     assert re.search(r"init 1: reconstruction", out)
     assert re.search(r"reconstruction [\d.]+ to [\d.]+, mean [\d.]+", out)
+
+
+def test_eval_classifiers_bench_prints_both_ratios():
+    out = _run("bench_eval_classifiers.py", "--images", "128")
+    assert re.search(
+        r"3 evaluation classifiers \(perfect, 128 MNIST images each, 2 epochs, batch 32\), "
+        r"one pass [\d.]+ s, three separate [\d.]+ s, ratio \d+\.\d\d",
+        out,
+    )
+    assert re.search(r"second epoch only: one pass [\d.]+ s, three separate [\d.]+ s, ratio", out)
+    # Same initial weights and batches both ways: the one pass trains the same classifiers.
+    pairs = re.findall(r"([\d.]+) / ([\d.]+)", out.split("training loss, one pass / separate:")[1])
+    assert len(pairs) == 3
+    for one_pass, separate in pairs:
+        assert abs(float(one_pass) - float(separate)) < 1e-3
+
+
+def test_eval_accuracy_script_prints_every_epoch():
+    out = _run(
+        "eval_accuracy_epochs.py", "mnist", "my_dense", "--profile", "quick", "--epochs", "2"
+    )
+    for name in ("RefAE", "ClaDec alpha=0.99"):
+        for epoch in (1, 2):
+            assert re.search(
+                rf"mnist / my_dense, {name}: after epoch {epoch}, test accuracy 0\.\d{{4}} \(\d+ s\)",
+                out,
+            )
