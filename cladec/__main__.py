@@ -2,10 +2,15 @@
 
 Commands
 --------
-``cache list``      the trained models in the cache, with what they are and how long they took
-``cache clear``     remove every cached model
-``reproduce``       run the reference evaluation and compare with the reference table
-``info``            versions, settings and the offline data sources found
+``cache list``        the trained models in the cache, with what they are and how long they took
+``cache clear``       remove every cached model
+``cache export FILE`` write the cache into one hash-checked archive (for a lab of students)
+``cache import FILE`` add the models of such an archive to the cache
+``explain``           draw the reference grid and difference maps of one layer into a PNG
+``pretrained build``  run the tutorials, train what is missing, rewrite the shipped models
+``pretrained verify`` re-measure every shipped model on the real test set
+``reproduce``         run the reference evaluation and compare with the reference table
+``info``              versions, settings and the offline data sources found
 
 ``--help``, ``--version`` and every usage error answer without importing Keras
 or TensorFlow.
@@ -95,12 +100,134 @@ def _info(args) -> int:
     print(f"CLADEC_HOME    {config.cladec_home()}")
     print(f"CLADEC_PROFILE {get_profile().describe()}")
     print(f"CLADEC_DATA    {config.data_dir() or '(not set)'}")
+    from .store import PretrainedBundle
+
+    shipped = len(PretrainedBundle())
+    state = "on" if config.use_pretrained() else "off (CLADEC_PRETRAINED=0)"
+    print(f"CLADEC_PRETRAINED {state}: {shipped} shipped pretrained model(s)")
+    print(f"CLADEC_TRAIN   {config.train_policy()}")
     print("data sources found offline, in the order load_dataset tries them (files not yet read):")
     for name in DATASET_NAMES:
         found = find_sources(name)
         print(f"  {name}:" + ("" if found else " none (the Keras download needs the internet)"))
         for source in found:
             print(f"    {source}")
+    return 0
+
+
+def _store(args):
+    from .store import ModelStore
+
+    return ModelStore(args.root) if args.root else ModelStore()
+
+
+def _cache_export(args) -> int:
+    from .archive import ArchiveError, export_cache
+
+    store = _store(args)
+    try:
+        count = export_cache(store, args.file)
+    except ArchiveError as exc:
+        print(f"python -m cladec cache export: error: {exc}", file=sys.stderr)
+        return 1
+    size = os.path.getsize(args.file) / 1e6
+    print(f"wrote {count} model(s) from {store.root} into {args.file} ({size:.1f} MB)")
+    return 0
+
+
+def _cache_import(args) -> int:
+    from .archive import ArchiveError, import_cache
+
+    store = _store(args)
+    try:
+        count = import_cache(store, args.file)
+    except ArchiveError as exc:
+        print(f"python -m cladec cache import: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"added {count} model(s) from {args.file} to {store.root}")
+    return 0
+
+
+def _default_gallery() -> str:
+    # A clone's gallery/ sits beside the package; an installed package has none.
+    beside = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gallery")
+    return beside if os.path.isdir(beside) else "gallery"
+
+
+def _pretrained_build(args) -> int:
+    if not os.path.isdir(args.gallery):
+        args.pretrained_parser.error(
+            f"--gallery {args.gallery!r} is not a folder; give the gallery/ of a clone of cladec"
+        )
+    from .bundle import build_bundle
+
+    target = build_bundle(args.gallery)
+    print(f"shipped models rewritten in {target}")
+    return 0
+
+
+def _pretrained_verify(args) -> int:
+    from .bundle import verify_bundle
+    from .store import PretrainedBundle
+
+    bundle = PretrainedBundle(args.bundle) if args.bundle else PretrainedBundle()
+    print(f"{len(bundle)} shipped model(s) in {bundle.root}")
+    problems = verify_bundle(bundle)
+    for problem in problems:
+        print(f"MISMATCH {problem.key[:12]}: {problem.message}", file=sys.stderr)
+    print(
+        "all shipped models match their manifest"
+        if not problems
+        else f"{len(problems)} mismatch(es)"
+    )
+    return 1 if problems else 0
+
+
+def _explain_command(args) -> int:
+    if os.path.splitext(args.out)[1].lower() != ".png":
+        args.explain_parser.error(f"--out {args.out!r} must name a .png file")
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        args.explain_parser.error(f"--out {args.out!r}: the folder {folder} does not exist")
+    try:
+        get_profile(args.profile)
+    except ValueError as exc:
+        args.explain_parser.error(str(exc))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+    from ._atomic import atomic_file
+    from .experiment import explain_layer
+
+    try:
+        run = explain_layer(
+            args.dataset,
+            args.layer,
+            classifier=args.classifier,
+            alphas=args.alpha,
+            profile=args.profile,
+            seed=args.seed,
+            verbose=0 if args.quiet else 1,
+        )
+    except DataSourceError as exc:
+        print(f"python -m cladec explain: error: {exc}", file=sys.stderr)
+        return 1
+    shown = run.pick(n_right=args.n_right, n_wrong=args.n_wrong, seed=args.seed)
+    result = run.explain(shown.images)
+    what = f"{args.dataset}, {args.classifier} classifier, layer {args.layer}"
+    grid = plotting.reconstruction_grid(
+        shown.images, result.rows(), **shown.titles, title=f"{what}: RefAE and ClaDec"
+    )
+    maps = plotting.difference_maps(
+        result.differences, original=shown.images, **shown.titles, title=f"{what}: ClaDec - RefAE"
+    )
+    with atomic_file(args.out, "wb") as handle:
+        plt.imsave(handle, plotting.stack_figures([grid, maps]), format="png")
+    print(f"wrote {args.out}: {run.summary()}")
+    print(run.sources())
     return 0
 
 
@@ -167,15 +294,95 @@ def _positive_int(text):
 
 
 def _add_cache_parser(commands) -> None:
-    cache = commands.add_parser("cache", help="list or clear the cache of trained models")
+    cache = commands.add_parser(
+        "cache", help="list, clear, export or import the cache of trained models"
+    )
     cache_commands = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name, func, text in (
-        ("list", _cache_list, "list the cached models"),
-        ("clear", _cache_clear, "remove every cached model"),
+    for name, func, text, takes_file in (
+        ("list", _cache_list, "list the cached models", False),
+        ("clear", _cache_clear, "remove every cached model", False),
+        ("export", _cache_export, "write every cached model into one archive FILE", True),
+        ("import", _cache_import, "add the models of an archive FILE to the cache", True),
     ):
-        sub = cache_commands.add_parser(name, help=text)
+        sub = cache_commands.add_parser(name, help=text, description=text)
+        if takes_file:
+            sub.add_argument("file", metavar="FILE", help="the archive (.tar.gz)")
         sub.add_argument("--root", help="the model store folder (default: $CLADEC_HOME/models)")
         sub.set_defaults(func=func)
+
+
+def _add_pretrained_parser(commands) -> None:
+    parser = commands.add_parser("pretrained", help="build or verify the shipped pretrained models")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    build = actions.add_parser(
+        "build",
+        help="run the tutorials under the full profile, train what is missing, rewrite the bundle",
+        description=(
+            "Runs every gallery/plot_*.py under the full profile with the models it uses "
+            "recorded, trains what neither the cache nor the bundle holds (resumable through "
+            "the cache), and writes exactly those models into the package's pretrained/ folder."
+        ),
+    )
+    build.add_argument(
+        "--gallery",
+        default=_default_gallery(),
+        help="the tutorials (default: the clone's gallery/)",
+    )
+    build.set_defaults(func=_pretrained_build, pretrained_parser=build)
+    verify = actions.add_parser(
+        "verify", help="re-measure every shipped model on the real test set against its manifest"
+    )
+    verify.add_argument("--bundle", help="a bundle folder (default: the package's own)")
+    verify.set_defaults(func=_pretrained_verify)
+
+
+def _alpha(text):
+    from ._inputs import check_alpha
+
+    try:
+        return check_alpha(float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"alpha {text!r}: {exc}") from None
+
+
+def _add_explain_parser(commands) -> None:
+    parser = commands.add_parser(
+        "explain",
+        help="draw the reference grid and the difference maps of one layer into a PNG",
+        description=(
+            "Obtains the classifier, RefAE and one ClaDec per alpha (from the cache or the "
+            "shipped models when present, else by training) and draws eight test images "
+            "(3 read right, 5 misread) with their reconstructions and ClaDec - RefAE."
+        ),
+    )
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        type=_argparse_type(check_dataset, "dataset"),
+        help=f"one of {', '.join(DATASET_NAMES)}",
+    )
+    parser.add_argument(
+        "--layer",
+        required=True,
+        type=_argparse_type(check_layer, "layer"),
+        help=f"one of {', '.join(LAYERS)}",
+    )
+    parser.add_argument(
+        "--alpha",
+        nargs="+",
+        type=_alpha,
+        default=[0.0, 0.99],
+        metavar="ALPHA",
+        help="ClaDec alphas in [0, 1] (default: 0 0.99)",
+    )
+    parser.add_argument("--classifier", choices=config.CLASSIFIER_KINDS, default="perfect")
+    parser.add_argument("--profile", choices=config.PROFILE_NAMES, default=None)
+    parser.add_argument("--out", required=True, metavar="FILE.png", help="the figure to write")
+    parser.add_argument("--n-right", type=_argparse_type(_positive_int, "count"), default=3)
+    parser.add_argument("--n-wrong", type=_argparse_type(_positive_int, "count"), default=5)
+    parser.add_argument("--seed", type=int, default=0, help="picks the images and seeds the models")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    parser.set_defaults(func=_explain_command, explain_parser=parser)
 
 
 def _add_reproduce_parser(commands) -> None:
@@ -258,8 +465,8 @@ def _add_evaluation_options(parser) -> None:
         type=count,
         default=None,
         metavar="N",
-        help="epochs of each evaluation classifier (default: the profile's; full: 3, "
-        "the reference: 10)",
+        help="epochs of each evaluation classifier (default: the profile's; full: 10, "
+        "as the reference)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every model (default: 0)")
     parser.add_argument(
@@ -287,6 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cladec {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_cache_parser(commands)
+    _add_explain_parser(commands)
+    _add_pretrained_parser(commands)
     info = commands.add_parser("info", help="versions, settings and the data sources found")
     info.set_defaults(func=_info)
     _add_reproduce_parser(commands)

@@ -22,6 +22,8 @@ import math
 import keras
 from keras import layers
 
+from .config import CLASSIFIER_KINDS
+
 __all__ = [
     "CLASSIFIER_KINDS",
     "INPUT_SHAPE",
@@ -33,7 +35,6 @@ __all__ = [
 ]
 
 INPUT_SHAPE = (28, 28, 1)
-CLASSIFIER_KINDS = ("perfect", "diff")
 _NAME_PREFIX = "cladec_"
 
 

@@ -28,10 +28,13 @@ __all__ = [
     "use_pretrained",
     "train_policy",
     "PROFILE_NAMES",
+    "CLASSIFIER_KINDS",
     "TRAIN_POLICIES",
 ]
 
 PROFILE_NAMES = ("full", "quick")
+#: The reference classifiers (:func:`cladec.build_classifier`); here so the CLI checks them without Keras.
+CLASSIFIER_KINDS = ("perfect", "diff")
 
 
 def cladec_home() -> Path:

@@ -18,12 +18,53 @@ import numpy as np
 from ._logging import reporter
 from .classifiers import TrainedClassifier, obtain_classifier
 from .datasets import Dataset, load_dataset
+from .examples import first_correct_per_class, select_examples
 from .explainers import ClaDec, RefAE, fit_alpha_sweep
 from .explanation import Explanation, explain
 from .profiles import Profile, get_profile
 from .training import predict_batched
 
-__all__ = ["LayerExplanation", "Lesson", "explain_layer", "explain_subsets", "start_lesson"]
+__all__ = [
+    "Examples",
+    "LayerExplanation",
+    "Lesson",
+    "explain_layer",
+    "explain_subsets",
+    "start_lesson",
+]
+
+
+@dataclass
+class Examples:
+    """Test images picked for a figure, with what the column titles need.
+
+    Parameters
+    ----------
+    index : ndarray
+        int64 indices into the test set.
+    images : ndarray
+        uint8 ``(N, 28, 28)`` the picked test images.
+    y_true, y_pred : ndarray
+        int64 ``(N,)`` true and predicted classes.
+    class_names : tuple of str
+        The dataset's class names (digits for MNIST).
+    """
+
+    index: np.ndarray
+    images: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    class_names: tuple
+
+    @property
+    def titles(self) -> dict:
+        """Keyword arguments of the :mod:`cladec.plotting` grids that title the columns."""
+        return {"y_true": self.y_true, "y_pred": self.y_pred, "class_names": self.class_names}
+
+    @property
+    def wrong(self) -> np.ndarray:
+        """bool ``(N,)``: which picked images the classifier misread."""
+        return self.y_true != self.y_pred
 
 
 @dataclass
@@ -85,6 +126,43 @@ class LayerExplanation:
             probs = predict_batched(self.classifier, self.data.x_test[..., None] / np.float32(255))
             self._predicted = probs.argmax(axis=1).astype(np.int64)
         return self._predicted
+
+    def _examples(self, index) -> Examples:
+        data = self.data
+        return Examples(
+            index, data.x_test[index], data.y_test[index], self.predicted[index], data.class_names
+        )
+
+    def pick(self, n_right: int = 3, n_wrong: int = 5, seed: int = 0, classes=None) -> Examples:
+        """Test images the classifier got right and wrong (:func:`cladec.examples.select_examples`).
+
+        Parameters
+        ----------
+        n_right, n_wrong : int
+            How many of each (the reference's figures: 3 and 5).
+        seed : int
+            Seeds the choice; the same seed picks the same images.
+        classes : int, str, sequence or None
+            Only images whose true class is among these (labels or class names).
+
+        Returns
+        -------
+        Examples
+        """
+        index = select_examples(
+            self.predicted,
+            self.data.y_test,
+            n_right,
+            n_wrong,
+            seed,
+            classes,
+            class_names=self.data.class_names,
+        )
+        return self._examples(index)
+
+    def first_correct_per_class(self) -> Examples:
+        """The first correctly classified test image of each class (the subset figures)."""
+        return self._examples(first_correct_per_class(self.predicted, self.data.y_test))
 
     def explain(self, x, keys: Sequence | None = None) -> Explanation:
         """Reconstruct images ``x`` with the RefAE and each ClaDec (or those in ``keys``).

@@ -32,6 +32,7 @@ from .training import evaluate_classifier, fit_classifier, predict_batched, seed
 from .training import recalibrate_batchnorm as recalibrate_batchnorm_stats
 
 __all__ = [
+    "misread_readings",
     "evaluation_accuracy",
     "fidelity",
     "loss_terms",
@@ -419,4 +420,52 @@ def evaluation_accuracy(
         "architecture": arch_name,
         "key": record.key,
         "record": record,
+    }
+
+
+def misread_readings(classifier: keras.Model, x, x_hat, y, *, batch_size: int = 512) -> dict:
+    """How the classifier reads the reconstructions of the images it misread.
+
+    For the images whose original the classifier gets wrong: does it read
+    the reconstruction as its own (wrong) prediction, or as the true class?
+    At high alpha a decoder trained with the true labels in eq. 1 can
+    "correct" the classifier's mistakes instead of showing them; this is the
+    number that tells.
+
+    Parameters
+    ----------
+    classifier : keras.Model
+        The explained classifier.
+    x : ndarray
+        The originals, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)``.
+    x_hat : ClaDec, RefAE or ndarray
+        A fitted explainer or its reconstructions of ``x``.
+    y : ndarray
+        int ``(N,)`` true labels.
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    dict
+        ``n_misread`` (int), and the fractions of misread images whose
+        reconstruction is read as the predicted class (``as_predicted``), as
+        the true class (``as_true``) or as a third class (``as_other``);
+        ``agreement`` over all images.
+    """
+    images = as_images(x, image_shape_of(classifier))
+    labels = as_labels(y, len(images), int(classifier.output_shape[-1]))
+    rebuilt = _resolve_reconstructions(x_hat, images, batch_size)
+    pred_x = predict_batched(classifier, images, batch_size).argmax(axis=1)
+    pred_hat = predict_batched(classifier, rebuilt, batch_size).argmax(axis=1)
+    wrong = pred_x != labels
+    n = int(wrong.sum())
+    share = (lambda mask: float(np.mean(mask[wrong]))) if n else (lambda mask: float("nan"))
+    as_predicted, as_true = pred_hat == pred_x, pred_hat == labels
+    return {
+        "n_misread": n,
+        "as_predicted": share(as_predicted),
+        "as_true": share(as_true),
+        "as_other": share(~as_predicted & ~as_true),
+        "agreement": float(np.mean(pred_x == pred_hat)),
     }

