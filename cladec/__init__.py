@@ -43,7 +43,29 @@ _EXPORTS = {
     "cladec_home": "config",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "load_dataset",
+    "Dataset",
+    "DataSourceError",
+    "DATASET_NAMES",
+    "build_classifier",
+    "train_classifier",
+    "obtain_classifier",
+    "TrainedClassifier",
+    "ClaDec",
+    "RefAE",
+    "fit_alpha_sweep",
+    "explain",
+    "Explanation",
+    "ModelStore",
+    "ModelRecord",
+    "ModelNotAvailable",
+    "Profile",
+    "PROFILES",
+    "get_profile",
+    "cladec_home",
+]
 
 
 # submodules reachable as attributes after a plain ``import cladec`` (``cladec.plotting``)

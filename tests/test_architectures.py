@@ -79,3 +79,13 @@ def test_classifier_kind_is_none_for_foreign_models():
     inputs = keras.Input((28, 28, 1))
     model = keras.Model(inputs, keras.layers.Flatten()(inputs), name="mine")
     assert classifier_kind(model) is None
+
+
+def test_public_names_resolve_lazily_and_match_all():
+    import cladec
+
+    assert set(cladec.__all__) - {"__version__"} == set(cladec._EXPORTS)
+    for name in cladec.__all__:
+        assert getattr(cladec, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        cladec.nope  # noqa: B018

@@ -41,8 +41,8 @@ IDX_STEMS = (
 REAL_KERAS_DOWNLOAD = datasets._keras_download
 
 # Checksums of the real data (Dataset.checksum), read once from the offline sources.
-MNIST_CHECKSUM = "f3b1628f8ab82cf9381ba7eadd915bbfc39d2354d9576ada5cb861a598dcfe3e"
-FASHION_CHECKSUM = "f4136996c72f08006ce2948686890a6e12ce47307469a8ee074415c645ed4d16"
+MNIST_CHECKSUM = "85e83e8aea97a880c8b8b21f4d649a5f4687aad7901106dd128fccec3c6e0f21"
+FASHION_CHECKSUM = "1c4555ba967432e05e431ede85d90851c6e7d7ab5dea9e0b987b5e7ab70347ee"
 
 
 # --------------------------------------------------------------------------- helpers
