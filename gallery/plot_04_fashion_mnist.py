@@ -55,21 +55,13 @@ fig = plotting.reconstruction_grid(
 # silhouette and loses the texture: the 128 dense units encode the shape of a
 # garment, which is what separates most classes. A number for texture: the
 # mean absolute difference between neighbouring pixels (high for stripes and
-# prints, low for flat areas), over the test set, against the originals'.
-
-
-def texture(images):
-    """Mean absolute difference of horizontally neighbouring pixels, per image, in [0, 1]."""
-    x = np.asarray(images, np.float32).reshape(len(images), 28, 28)
-    x = x / 255 if x.max() > 1 else x
-    return float(np.mean(np.abs(np.diff(x, axis=2))))
-
-
-print(f"texture of the originals  {texture(data.x_test):.4f}")
-print(f"texture of RefAE          {texture(dense.refae.reconstruct(data.x_test)):.4f}")
+# prints, low for flat areas; :func:`cladec.metrics.texture`), over the test
+# set, against the originals'.
+print(f"texture of the originals  {metrics.texture(data.x_test):.4f}")
+print(f"texture of RefAE          {metrics.texture(dense.refae.reconstruct(data.x_test)):.4f}")
 for alpha in (0.0, 0.99):
     print(
-        f"texture of ClaDec {alpha:<6g}  {texture(dense.cladec[alpha].reconstruct(data.x_test)):.4f}"
+        f"texture of ClaDec {alpha:<6g}  {metrics.texture(dense.cladec[alpha].reconstruct(data.x_test)):.4f}"
     )
 
 # %%

@@ -1,7 +1,10 @@
-"""The website: source checks, then the quick site built once and opened in headless Chromium.
+"""The website: source checks, then the real site built once and opened in headless Chromium.
 
 The first tests read ``docs/`` only and take milliseconds. The tests marked
-``browser`` share one session-scoped build of the site under the quick profile
+``browser`` share one session-scoped build of the site under the full profile
+from an empty model cache with training forbidden (``CLADEC_TRAIN=never``), so
+every model comes from the pretrained bundle shipped with the package and a
+tutorial that asks for a model the bundle lacks fails the build
 (``docs/`` and ``gallery/`` are copied to a temporary folder, so the work tree
 is not written), serve it over HTTP on 127.0.0.1, and drive Debian's Chromium
 through Selenium: every page loads, every image renders, every local link
@@ -18,6 +21,9 @@ Environment:
 ``CLADEC_TEST_HOME``
     ``CLADEC_HOME`` for the build, e.g. to share the model cache with other
     tests of the run (default: a fresh temporary folder).
+``CLADEC_SITE_PROFILE``
+    ``full`` (default: the shipped models, training forbidden) or ``quick``
+    (small slices, trained during the build).
 ``CLADEC_SITE_BUILD_TIMEOUT``
     Seconds the build may take (default 1200).
 ``CLADEC_ARTIFACTS``
@@ -288,6 +294,13 @@ def _copy_sources(dest: Path) -> None:
         (dest / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
 
 
+def site_profile() -> str:
+    """The profile the site is built and the notebooks run under (``CLADEC_SITE_PROFILE``)."""
+    value = os.environ.get("CLADEC_SITE_PROFILE", "").strip() or "full"
+    assert value in ("full", "quick"), f"CLADEC_SITE_PROFILE={value!r}; accepted: full, quick"
+    return value
+
+
 def _site_home(tmp: Path) -> str:
     return os.environ.get("CLADEC_TEST_HOME", "").strip() or str(tmp / "cladec_home")
 
@@ -298,8 +311,12 @@ def _build_site(tmp: Path) -> Path:
     out = tmp / "html"
     home = _site_home(tmp)
     env = dict(os.environ)
+    profile = site_profile()
     env.update(
-        CLADEC_PROFILE="quick",
+        CLADEC_PROFILE=profile,
+        # the full site uses the shipped models only: a missing one fails the build
+        CLADEC_TRAIN="never" if profile == "full" else "auto",
+        CLADEC_PRETRAINED="1",
         CLADEC_HOME=home,
         TF_CPP_MIN_LOG_LEVEL="2",
         MPLBACKEND="Agg",
@@ -326,7 +343,7 @@ def _build_site(tmp: Path) -> Path:
             )
         except subprocess.TimeoutExpired:
             pytest.fail(
-                f"the quick site build took more than {timeout:.0f} s\n{_tail(log_path)}\n"
+                f"the {profile} site build took more than {timeout:.0f} s\n{_tail(log_path)}\n"
                 f"(full log: {log_path})",
                 pytrace=False,
             )
@@ -367,7 +384,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Site:
-    """The quick site, built once per run (or taken from CLADEC_SITE_DIR), served on 127.0.0.1."""
+    """The site, built once per run (or taken from CLADEC_SITE_DIR), served on 127.0.0.1."""
     _require_browser()
     given = os.environ.get("CLADEC_SITE_DIR", "").strip()
     tmp = tmp_path_factory.mktemp("cladec_site")
@@ -767,7 +784,9 @@ def test_downloaded_notebooks_run_top_to_bottom(site, tmp_path, monkeypatch):
     notebooks = sorted(site.root.glob("_downloads/*/plot_*.ipynb"))
     scripts = sorted(p.stem for p in site.source_gallery.glob("plot_*.py"))
     assert sorted(p.stem for p in notebooks) == scripts
-    monkeypatch.setenv("CLADEC_PROFILE", "quick")
+    profile = site_profile()
+    monkeypatch.setenv("CLADEC_PROFILE", profile)
+    monkeypatch.setenv("CLADEC_TRAIN", "never" if profile == "full" else "auto")
     monkeypatch.setenv("CLADEC_HOME", site.home)
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the notebook's %matplotlib inline decides
@@ -787,4 +806,6 @@ def test_downloaded_notebooks_run_top_to_bottom(site, tmp_path, monkeypatch):
         images = [o for o in outputs if "image/png" in o.get("data", {})]
         assert images, f"{path.name} drew no figure in Jupyter"
         printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-        assert "profile 'quick'" in printed, f"{path.name} did not say which profile it ran under"
+        assert f"profile '{profile}'" in printed, (
+            f"{path.name} did not say which profile it ran under"
+        )

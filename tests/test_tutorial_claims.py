@@ -1,0 +1,109 @@
+"""What the tutorials' prose claims, checked on the models shipped with the package.
+
+With the models fixed, every number a tutorial prints is fixed, so each claim
+its prose makes is asserted here, with the threshold stated. The models come
+from the pretrained bundle only: the cache is empty and training is forbidden,
+so a model missing from the bundle fails these tests instead of training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cladec import metrics
+from cladec.experiment import explain_layer
+from cladec.store import ModelStore
+
+ALPHAS = (0.0, 0.5, 0.99, 0.999)
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    """Obtain a tutorial's models from the bundle alone (empty cache, training forbidden)."""
+    home = tmp_path_factory.mktemp("empty-home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CLADEC_HOME", str(home))
+    patch.setenv("CLADEC_TRAIN", "never")
+    patch.setenv("CLADEC_PRETRAINED", "1")
+    runs = {}
+
+    def get(dataset, layer, classifier="perfect", alphas=ALPHAS):
+        key = (dataset, layer, classifier, alphas)
+        if key not in runs:
+            runs[key] = explain_layer(
+                dataset, layer, classifier=classifier, alphas=alphas, profile="full", verbose=0
+            )
+        return runs[key]
+
+    yield get
+    patch.undo()
+    assert not ModelStore(home / "models").entries(), "something trained: the bundle is incomplete"
+
+
+def _losses(run) -> dict:
+    data = run.data
+    out = {
+        a: metrics.loss_terms(run.cladec[a], data.x_test, data.y_test, alpha=a) for a in run.cladec
+    }
+    out["RefAE"] = metrics.loss_terms(run.refae, data.x_test, data.y_test, run.classifier)
+    return {k: v["reconstruction_loss"] for k, v in out.items()}
+
+
+def test_every_tutorial_model_is_shipped_pretrained(shipped):
+    run = shipped("mnist", "my_dense")
+    assert run.trained == 0
+    assert all("shipped pretrained model" in line for line in run.sources().splitlines())
+
+
+def test_classifiers_reach_the_reference_accuracy(shipped):
+    # method.md section 7: MNIST perfect >= 0.9895, diff >= 0.985, Fashion-MNIST >= 0.915
+    assert shipped("mnist", "my_dense").trained_classifier.test_accuracy >= 0.9895
+    diff = shipped("mnist", "my_conv", classifier="diff", alphas=(0.0, 0.5))
+    assert diff.trained_classifier.test_accuracy >= 0.985
+    assert shipped("fashion_mnist", "my_dense").trained_classifier.test_accuracy >= 0.915
+
+
+def test_mnist_dense_refae_keeps_more_of_the_input_and_alpha_half_barely_changes(shipped):
+    loss = _losses(shipped("mnist", "my_dense"))
+    assert loss["RefAE"] < loss[0.0] / 2  # plot_01: RefAE far sharper than ClaDec
+    assert abs(loss[0.5] / loss[0.0] - 1) < 0.10  # plot_01: up to 0.5 the rows barely change
+    assert loss[0.999] > 2 * loss[0.0]  # plot_01: the jump at 0.999
+
+
+def test_mnist_conv_is_near_perfect_until_high_alpha(shipped):
+    conv = _losses(shipped("mnist", "my_conv"))
+    dense = _losses(shipped("mnist", "my_dense"))
+    assert conv[0.0] < dense[0.0] / 5  # plot_02: the conv code keeps nearly everything
+    assert conv[0.5] < 1.1 * conv[0.0]
+    assert conv[0.999] > 2 * conv[0.0]  # plot_02: the change comes only at very high alpha
+
+
+def test_misread_digits_at_099_are_drawn_as_the_truth_more_often_than_at_0(shipped):
+    run = shipped("mnist", "my_dense")
+    data = run.data
+    read = {
+        a: metrics.misread_readings(run.classifier, data.x_test, run.cladec[a], data.y_test)
+        for a in (0.0, 0.99)
+    }
+    refae = metrics.misread_readings(run.classifier, data.x_test, run.refae, data.y_test)
+    # plot_01: at 0.99 the decoder, trained with the true labels, "corrects" the
+    # classifier's mistakes more often than RefAE or alpha = 0 do
+    assert read[0.99]["as_true"] > read[0.0]["as_true"] + 0.05
+    assert read[0.99]["as_true"] > refae["as_true"] + 0.05
+    assert read[0.99]["as_predicted"] < read[0.0]["as_predicted"]
+
+
+def test_fashion_worst_class_is_shirt(shipped):
+    run = shipped("fashion_mnist", "my_dense")
+    data, predicted = run.data, run.predicted
+    accuracy = [np.mean(predicted[data.y_test == k] == k) for k in range(10)]
+    assert data.class_names[int(np.argmin(accuracy))] == "Shirt"
+
+
+def test_fashion_dense_keeps_outlines_not_texture(shipped):
+    run = shipped("fashion_mnist", "my_dense")
+    x = run.data.x_test
+    original, refae = metrics.texture(x), metrics.texture(run.refae.reconstruct(x))
+    cladec_0 = metrics.texture(run.cladec[0.0].reconstruct(x))
+    assert cladec_0 < refae < original  # plot_04: ClaDec loses the texture RefAE keeps
