@@ -55,6 +55,7 @@ import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ._logging import reporter
 from ._request import (
@@ -231,12 +232,25 @@ def _not_comparable_note(profile, caps: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+def _portable(path) -> str:
+    """The output folder as a user would type it: relative to the working folder, never absolute.
+
+    Provenance is committed with the results; a machine's absolute path means
+    nothing on another one.
+    """
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return path.name
+
+
 def _command_line(request: dict, evaluate_accuracy: bool, seed: int) -> str:
     parts = [
         *("python", "-m", "cladec", "reproduce"),
         *("--datasets", *request["datasets"], "--layers", *request["layers"]),
         *("--alphas", *(format(p, "g") for p in request["percents"])),
-        *("--profile", request["profile"].name, "--out", str(request["out"])),
+        *("--profile", request["profile"].name, "--out", _portable(request["out"])),
         *("--seed", str(seed)),
     ]
     if not evaluate_accuracy:

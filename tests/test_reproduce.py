@@ -315,3 +315,25 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
     assert all(r.eval_epochs == 2 and r.eval_from_cache is False for r in longer.rows[1:])
     assert "--eval-epochs 2" in longer.provenance["command"]
     assert "trained 2 epochs" in longer.provenance["evaluation_accuracy"]
+
+
+def test_provenance_commands_name_no_absolute_path(tmp_path, monkeypatch):
+    from cladec.reproduce import _portable
+
+    monkeypatch.chdir(tmp_path)
+    assert _portable(tmp_path / "runs" / "a") == "runs/a"
+    assert _portable(tmp_path) == "."
+    assert _portable("/elsewhere/out") == "out"
+
+
+def test_committed_results_hold_no_machine_paths():
+    import re
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[1] / "docs" / "results"
+    files = sorted(results.rglob("*.csv"))
+    assert files
+    for path in files:
+        for line in path.read_text().splitlines():
+            if line.startswith("#"):
+                assert not re.search(r"(^|\s)/(work|tmp|root|home|Users)\b", line), (path, line)
