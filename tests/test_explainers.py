@@ -263,3 +263,62 @@ def test_fit_is_a_cache_hit_the_second_time(perfect_classifier, data, tmp_path):
     assert len(store.entries()) == 4
     # the first pass trained two decoders, the second one: each records its sweep
     assert sorted(e.meta["sweep_size"] for e in store.entries() if e.kind == "cladec") == [1, 2, 2]
+
+
+class _Recorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(dict(logs or {}))
+
+
+def test_fit_keeps_every_epoch_takes_callbacks_and_validation_data(perfect_classifier, data):
+    x, y, x_test = data
+    recorder = _Recorder()
+    explainer = cladec.ClaDec(perfect_classifier, "my_dense", alpha=0.5).fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=64,
+        verbose=0,
+        validation_data=(x_test, np.zeros(len(x_test), int)),
+        callbacks=[recorder],
+    )
+    history = explainer.history.epochs
+    assert set(history) == {
+        "total",
+        "reconstruction",
+        "classification",
+        "val_total",
+        "val_reconstruction",
+        "val_classification",
+    }
+    assert all(len(values) == 3 for values in history.values())
+    assert history["reconstruction"][-1] < history["reconstruction"][0]
+    assert len(recorder.epochs) == 3 and "val_m0_total" in recorder.epochs[0]
+    assert explainer.record.source == "trained"  # callbacks bypass the cache
+
+
+def test_early_stopping_stops_a_refae_and_its_history_says_so(perfect_classifier, data):
+    x, _, x_test = data
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    ref = cladec.RefAE(perfect_classifier, "my_conv").fit(
+        x, epochs=5, batch_size=64, verbose=0, validation_data=x_test, callbacks=[stop]
+    )
+    assert len(ref.history.epochs["total"]) == 2  # stopped after the first epoch failed to improve
+    assert len(ref.history.epochs["val_total"]) == 2
+
+
+def test_cached_fit_returns_the_recorded_history(perfect_classifier, data, tmp_path):
+    x, y, _ = data
+    store = ModelStore(tmp_path, pretrained=False)
+    first = cladec.ClaDec(perfect_classifier, "my_dense", alpha=0.5).fit(
+        x, y, epochs=2, batch_size=64, verbose=0, cache=store
+    )
+    again = cladec.ClaDec(perfect_classifier, "my_dense", alpha=0.5).fit(
+        x, y, epochs=2, batch_size=64, verbose=0, cache=store
+    )
+    assert again.from_cache and again.history.epochs == first.history.epochs
+    assert len(again.history.epochs["total"]) == 2
