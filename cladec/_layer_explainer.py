@@ -104,6 +104,19 @@ class LayerExplainer:
         """Return the explained layer's activations, flattened: float32 ``(N, n)``.
 
         The classifier runs in inference mode (no dropout, BatchNorm running statistics).
+
+        Parameters
+        ----------
+        x : ndarray
+            Images of the classifier's input shape ``(H, W, C)``: uint8
+            ``(N, H, W)`` or ``(N, H, W, C)`` (divided by 255), or float
+            ``(N, H, W, C)`` in [0, 1].
+
+        Returns
+        -------
+        ndarray
+            float32 ``(N, code_size)``: every unit of the layer, not only the
+            explained subset.
         """
         if self._encoder_model is None:
             self._encoder_model = keras.Model(
@@ -113,7 +126,28 @@ class LayerExplainer:
         return codes.reshape(codes.shape[0], -1).astype(np.float32)
 
     def build_decoder(self, seed: int) -> keras.Model:
-        """A fresh decoder for this layer (or the custom one, checked), initialised from ``seed``."""
+        """A fresh decoder for this layer (or the custom one, checked), initialised from ``seed``.
+
+        Parameters
+        ----------
+        seed : int
+            Passed to :func:`cladec.training.seed_everything` before the
+            decoder is built. A custom ``decoder`` is returned as given (same
+            object, its weights untouched) once its shapes are checked.
+
+        Returns
+        -------
+        keras.Model
+            Maps float32 ``(N, n_units)`` codes to ``(N, H, W, C)`` images in
+            [0, 1]: :func:`cladec.architectures.build_decoder` for this layer,
+            or the custom decoder.
+
+        Raises
+        ------
+        ValueError
+            If the custom decoder does not map ``(N, n_units)`` to the
+            classifier's image shape.
+        """
         seed_everything(seed)
         if self._custom_decoder is not None:
             dec = self._custom_decoder

@@ -85,7 +85,19 @@ def build_classifier(kind: str = "perfect", *, num_classes: int = 10) -> keras.M
 
 
 def classifier_kind(model: keras.Model) -> str | None:
-    """Return ``"perfect"`` or ``"diff"`` for a model built here, else ``None``."""
+    """Return ``"perfect"`` or ``"diff"`` for a model built here, else ``None``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Recognised by its ``name``, as :func:`build_classifier` sets it
+        (``"cladec_perfect"``, or that name followed by ``"_..."``).
+
+    Returns
+    -------
+    str or None
+        The classifier kind, or ``None`` for any other model.
+    """
     name = getattr(model, "name", "") or ""
     for kind in CLASSIFIER_KINDS:
         if name == _NAME_PREFIX + kind or name.startswith(_NAME_PREFIX + kind + "_"):
@@ -95,6 +107,19 @@ def classifier_kind(model: keras.Model) -> str | None:
 
 def resolve_layer(model: keras.Model, layer: str | int) -> keras.layers.Layer:
     """Return the layer of ``model`` named ``layer``, or at index ``layer``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model to look in.
+    layer : str or int
+        A layer name, or an index into ``model.layers`` (negative counts
+        from the end).
+
+    Returns
+    -------
+    keras.layers.Layer
+        The layer itself.
 
     Raises
     ------

@@ -36,6 +36,18 @@ class ArchiveError(ValueError):
 def export_cache(store: ModelStore, path: str | os.PathLike) -> int:
     """Write every readable entry of ``store`` into the archive ``path``; return how many.
 
+    Parameters
+    ----------
+    store : ModelStore
+        The cache to export; entries without a weights file are left out.
+    path : str or os.PathLike
+        The archive to write (a gzipped tar), written atomically.
+
+    Returns
+    -------
+    int
+        The number of entries written.
+
     Raises
     ------
     ArchiveError
@@ -94,6 +106,18 @@ def import_cache(store: ModelStore, path: str | os.PathLike) -> int:
 
     Entries the cache already holds are replaced by the archive's (their keys
     are equal, so are the settings that trained them).
+
+    Parameters
+    ----------
+    store : ModelStore
+        The cache to add the entries to (its ``root`` folder).
+    path : str or os.PathLike
+        An archive written by :func:`export_cache`.
+
+    Returns
+    -------
+    int
+        The number of entries in the archive, all added.
 
     Raises
     ------

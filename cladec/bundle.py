@@ -61,7 +61,15 @@ REL_TOL = 1e-4
 
 @dataclass(frozen=True)
 class BundleProblem:
-    """One entry that failed verification: its key, what was expected, what came."""
+    """One entry that failed verification: its key, what was expected, what came.
+
+    Parameters
+    ----------
+    key : str
+        The entry's store key.
+    message : str
+        What was expected and what came (weights checksum or metric).
+    """
 
     key: str
     message: str
@@ -80,6 +88,28 @@ def collect_site_models(
 
     Each script runs in its own process, with the models it obtains recorded
     through ``CLADEC_RECORD_MODELS``; whatever is neither cached nor bundled trains now.
+
+    Parameters
+    ----------
+    gallery : Path
+        The folder of the tutorial scripts; each runs with it as working folder.
+    python : str
+        The Python interpreter that runs the scripts.
+    log : callable
+        Receives a line before and after each script.
+
+    Returns
+    -------
+    dict
+        ``{key: context}`` of every model the scripts obtained, in the order
+        first recorded.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``gallery`` holds no ``plot_*.py`` script.
+    subprocess.CalledProcessError
+        If a script fails.
     """
     scripts = sorted(Path(gallery).glob("plot_*.py"))
     if not scripts:
@@ -195,7 +225,21 @@ def _measure(rebuild: _Rebuilder, key: str) -> dict:
 
 
 def measure_entries(folders: dict[str, Path]) -> dict[str, dict]:
-    """Measure every entry (classifiers first, so decoders find theirs): ``{key: metric}``."""
+    """Measure every entry (classifiers first, so decoders find theirs): ``{key: metric}``.
+
+    Parameters
+    ----------
+    folders : dict
+        ``{key: entry folder}``, each holding the weights and ``meta.json``;
+        the classifiers that decoders and autoencoders explain must be among them.
+
+    Returns
+    -------
+    dict
+        ``{key: {"metric": name, "value": float}}`` on the real test set:
+        test accuracy (classifiers), test reconstruction loss (ClaDec, RefAE),
+        or test accuracy on reconstructions (evaluation classifiers).
+    """
     rebuild = _Rebuilder(folders)
     order = sorted(folders, key=lambda k: rebuild.meta(k)["fields"]["kind"] != "classifier")
     return {key: _measure(rebuild, key) for key in order}
@@ -213,6 +257,26 @@ def write_bundle(
 
     The models come from the user's cache or the current bundle; the new
     bundle replaces the old one whole, or not at all.
+
+    Parameters
+    ----------
+    used : dict
+        ``{key: context}`` of the models to ship (:func:`collect_site_models`);
+        a context fills in an entry's ``context`` when the entry has none.
+    store : ModelStore or None
+        The cache the models are copied from; default: ``ModelStore()``.
+    target : Path
+        The bundle folder (default: ``cladec/pretrained`` in the package); its
+        current entries are also a source.
+    commit : str or None
+        The code's commit, recorded in the manifest.
+    log : callable
+        Receives one line per entry with its measured metric.
+
+    Returns
+    -------
+    Path
+        ``target``.
     """
     store = store or ModelStore()
     sources = [store.root, Path(target)]
@@ -260,7 +324,23 @@ def write_bundle(
 def build_bundle(
     gallery: Path, *, target: Path = BUNDLE_DIR, log: Callable[[str], None] = print
 ) -> Path:
-    """Run the tutorials (training what is missing), then write exactly the models they used."""
+    """Run the tutorials (training what is missing), then write exactly the models they used.
+
+    Parameters
+    ----------
+    gallery : Path
+        The folder of the tutorial scripts (:func:`collect_site_models`); the
+        git commit of its checkout is recorded in the manifest.
+    target : Path
+        The bundle folder (default: ``cladec/pretrained`` in the package).
+    log : callable
+        Receives the progress lines.
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
     used = collect_site_models(gallery, log=log)
     log(f"the tutorials use {len(used)} models; writing the bundle")
     return write_bundle(used, target=target, commit=_git_commit(Path(gallery)), log=log)
@@ -270,6 +350,13 @@ def verify_bundle(
     bundle: PretrainedBundle | None = None, *, log: Callable[[str], None] | None = print
 ) -> list[BundleProblem]:
     """Check every shipped model: weights against the manifest, metric against a new measurement.
+
+    Parameters
+    ----------
+    bundle : PretrainedBundle or None
+        The bundle to check; default: the package's own.
+    log : callable or None
+        Receives one line per measured entry; ``None`` is silent.
 
     Returns
     -------

@@ -26,7 +26,7 @@ __all__ = ["TrainedClassifier", "obtain_classifier", "train_classifier", "classi
 class TrainedClassifier:
     """A trained classifier and where it came from.
 
-    Attributes
+    Parameters
     ----------
     model : keras.Model
         The classifier: float32 ``(N, 28, 28, 1)`` images in [0, 1] to ``(N, 10)`` scores.
@@ -63,7 +63,26 @@ def _images(x: np.ndarray) -> np.ndarray:
 def classifier_fields(
     kind: str, data: Dataset, profile: Profile, epochs: int, batch_size: int, seed: int
 ) -> dict:
-    """The key fields of a classifier: everything that determines its weights."""
+    """The key fields of a classifier: everything that determines its weights.
+
+    Parameters
+    ----------
+    kind : str
+        The architecture, ``"perfect"`` or ``"diff"``.
+    data : Dataset
+        The training data (already cut to the profile's slice); its name and
+        checksum enter the key.
+    profile : Profile
+        Only its ``recalibrate_batchnorm`` setting enters the key.
+    epochs, batch_size, seed : int
+        The training settings.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable fields: kind, architecture, dataset, data checksum,
+        optimizer, loss, epochs, batch size, seed, BatchNorm recalibration.
+    """
     return {
         "kind": "classifier",
         "architecture": kind,
@@ -158,7 +177,23 @@ def obtain_classifier(
 def train_classifier(kind: str, dataset: Dataset | str, **kwargs) -> keras.Model:
     """Train (or load) a reference classifier and return the model.
 
-    Takes the parameters of :func:`obtain_classifier`, which also returns
-    where the model came from and its test accuracy.
+    :func:`obtain_classifier` also returns where the model came from and its
+    test accuracy.
+
+    Parameters
+    ----------
+    kind : {"perfect", "diff"}
+        The architecture (see :func:`cladec.build_classifier`).
+    dataset : Dataset or str
+        A :class:`cladec.datasets.Dataset` or a dataset name.
+    **kwargs
+        Passed to :func:`obtain_classifier`: ``profile``, ``epochs``,
+        ``batch_size``, ``seed``, ``cache``, ``verbose``.
+
+    Returns
+    -------
+    keras.Model
+        The trained classifier: float32 ``(N, 28, 28, 1)`` images in [0, 1]
+        to ``(N, 10)`` scores.
     """
     return obtain_classifier(kind, dataset, **kwargs).model

@@ -71,7 +71,7 @@ class Examples:
 class LayerExplanation:
     """The trained models explaining one layer, with the data they were trained on.
 
-    Attributes
+    Parameters
     ----------
     data : Dataset
         The dataset, cut to the profile's slice (use ``data.x_test`` to explain).
@@ -96,7 +96,7 @@ class LayerExplanation:
     cladec: dict
     profile: Profile
     seconds: float = 0.0
-    _predicted: np.ndarray | None = field(default=None, repr=False)
+    _predicted: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def classifier(self):
@@ -285,13 +285,17 @@ def explain_subsets(
 
     Parameters
     ----------
-    dataset, layer, classifier, profile, seed, verbose
+    dataset, layer
         As for :func:`explain_layer`.
     subsets : dict
         ``{label: request}``, where a request is a dict of :class:`ClaDec`
         keywords, e.g. ``{"50 %": {"units": 0.5}, "top 3": {"top_k": 3}}``.
+    classifier : {"perfect", "diff"}
+        The classifier architecture.
     alpha : float
         The alpha of every subset decoder (the reference uses 0).
+    profile, seed, verbose
+        As for :func:`explain_layer`.
 
     Returns
     -------
@@ -311,7 +315,7 @@ def explain_subsets(
 class Lesson:
     """What a tutorial's first cell sets up: the profile, a clock, a log line.
 
-    Attributes
+    Parameters
     ----------
     profile : Profile
         Resolved once from ``CLADEC_PROFILE`` (or the name given) and passed down.

@@ -54,20 +54,27 @@ class ClaDec(LayerExplainer):
         Weight of the classification loss in eq. 1, in [0, 1]. 0: a pure
         decoder of the layer; towards 1: fidelity to the classifier over
         fidelity to the input.
-    units : None, float or sequence of int
-        Explain a subset of the layer's neurons: a fraction ``p`` keeps the
-        first ``int(n * p)`` units, a sequence keeps those indices.
-    top_k : int or None
-        Explain the ``k`` units with the largest mean activation on the training data.
-    decoder : keras.Model or None
-        Your own decoder, mapping ``(N, n_units)`` to ``(N, H, W, C)`` in [0, 1].
-        Default: the reference decoder for the perfect/diff classifiers, else
-        :func:`cladec.architectures.generic_decoder`.
-    loss_scale : {"sse", "mse"}
-        Reconstruction loss summed per image (reference) or averaged per pixel.
-        Alpha trades against it, so the same alpha means more under ``"mse"``.
-    learning_rate, epsilon : float
-        Adam settings (reference: 5e-3, 1e-4).
+    **kwargs
+        Keyword-only settings, shared with :class:`RefAE`:
+
+        units : None, float or sequence of int
+            Explain a subset of the layer's neurons: a fraction ``p`` in
+            (0, 1] keeps the first ``int(n * p)`` units, a sequence keeps
+            those indices. Default ``None``: every unit.
+        top_k : int or None
+            Instead of ``units``: explain the ``k`` units with the largest
+            mean activation on the training images, picked in :meth:`fit`.
+        decoder : keras.Model or None
+            Your own decoder, mapping ``(N, n_units)`` to ``(N, H, W, C)`` in
+            [0, 1]. Default: :func:`cladec.architectures.build_decoder` for
+            this layer (the reference decoder where one applies, else
+            :func:`cladec.architectures.generic_decoder`).
+        loss_scale : {"sse", "mse"}
+            Reconstruction loss summed per image (reference, the default) or
+            averaged per pixel. Alpha trades against it, so the same alpha
+            means more under ``"mse"``.
+        learning_rate, epsilon : float
+            Adam settings (reference and default: 5e-3, 1e-4).
 
     Examples
     --------
@@ -153,13 +160,49 @@ class ClaDec(LayerExplainer):
         return self
 
     def reconstruct(self, x, *, batch_size: int = 512) -> np.ndarray:
-        """Rebuild images from the layer's activations: float32 ``(N, 28, 28, 1)`` in [0, 1]."""
+        """Rebuild images from the layer's activations: float32 ``(N, H, W, C)`` in [0, 1].
+
+        Parameters
+        ----------
+        x : ndarray
+            Images of the classifier's input shape, as for :meth:`layer_codes`.
+        batch_size : int
+            Codes per decoder call.
+
+        Returns
+        -------
+        ndarray
+            float32 ``(N, H, W, C)`` in [0, 1], the classifier's image shape.
+
+        Raises
+        ------
+        RuntimeError
+            If the explainer is not fitted (nor loaded) yet.
+        """
         self._check_fitted()
         codes = self.layer_codes(x)[:, self.unit_indices]
         return predict_batched(self.decoder, codes, batch_size).astype(np.float32)
 
     def key_fields(self, epochs, batch_size, seed, data_hash, decoder) -> dict:
-        """The store key fields of this decoder for a training run (``decoder``: its initial state)."""
+        """The store key fields of this decoder for a training run (``decoder``: its initial state).
+
+        Parameters
+        ----------
+        epochs, batch_size, seed : int
+            The training settings.
+        data_hash : str
+            Digest of the training data, stored as the ``data`` field.
+        decoder : keras.Model
+            The untrained decoder; its weights' fingerprint enters the key.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable fields: kind, alpha, the decoder's initial
+            weights, and the settings shared with RefAE (recipe, classifier
+            fingerprint, layer, units, loss scale, optimizer, epochs, batch
+            size, seed, data).
+        """
         return {
             "kind": "cladec",
             "alpha": self.alpha,
@@ -168,7 +211,18 @@ class ClaDec(LayerExplainer):
         }
 
     def save(self, path: str | Path) -> Path:
-        """Save the decoder (Keras ``.keras``) and settings (``cladec.json``) in folder ``path``."""
+        """Save the decoder (Keras ``.keras``) and settings (``cladec.json``) in folder ``path``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder, written atomically (an existing one is replaced).
+
+        Returns
+        -------
+        Path
+            ``path``.
+        """
         self._check_fitted()
         path = Path(path)
         with atomic_dir(path) as tmp:
@@ -180,7 +234,22 @@ class ClaDec(LayerExplainer):
 
     @classmethod
     def load(cls, path: str | Path, classifier) -> ClaDec:
-        """Load an explainer saved by :meth:`save`, for the same trained ``classifier``."""
+        """Load an explainer saved by :meth:`save`, for the same trained ``classifier``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder :meth:`save` wrote.
+        classifier : keras.Model or TrainedClassifier
+            The classifier the explainer was trained with; another one (by
+            weights fingerprint) gives a ``RuntimeWarning``.
+
+        Returns
+        -------
+        ClaDec
+            Fitted: the saved decoder, alpha, units and settings, and a
+            ``record`` with the saved history.
+        """
         classifier = as_model(classifier)
         state, folder = read_state(path, cls.kind, classifier)
         explainer = cls(
@@ -284,7 +353,17 @@ class RefAE(LayerExplainer):
     baseline ClaDec is read against: what a code of the same size kept when it
     was trained to rebuild the image rather than to classify it.
 
-    Parameters are those of :class:`ClaDec`, without ``alpha``.
+    Parameters
+    ----------
+    classifier : keras.Model or TrainedClassifier
+        The trained classifier whose architecture up to ``layer`` is copied
+        (with fresh weights); the classifier itself is never modified.
+    layer : str or int
+        The layer whose output is the code, by name or index.
+    **kwargs
+        Keyword-only settings as for :class:`ClaDec`: ``units``, ``top_k``
+        (the most active units of the *classifier's* layer), ``decoder``,
+        ``loss_scale``, ``learning_rate``, ``epsilon``.
     """
 
     kind = "refae"
@@ -296,7 +375,21 @@ class RefAE(LayerExplainer):
         self.seed = 0
 
     def build_autoencoder(self, seed: int) -> keras.Model:
-        """A fresh encoder (the classifier's layers up to ``layer``) and decoder, as one model."""
+        """A fresh encoder (the classifier's layers up to ``layer``) and decoder, as one model.
+
+        Parameters
+        ----------
+        seed : int
+            Seeds the encoder's initial weights; the decoder is built with
+            ``seed + 1`` (:meth:`build_decoder`).
+
+        Returns
+        -------
+        keras.Model
+            Maps float32 ``(N, H, W, C)`` images in [0, 1] to their
+            reconstructions, float32 ``(N, H, W, C)`` in [0, 1]: encoder,
+            flattening, the unit subset (when not every unit), decoder.
+        """
         seed_everything(seed)
         # Under a multi-replica strategy, BatchNormalization must see the whole
         # batch, or data-parallel training would learn other statistics.
@@ -335,9 +428,42 @@ class RefAE(LayerExplainer):
         verbose: int = 1,
         context: Mapping | None = None,
     ) -> RefAE:
-        """Train encoder and decoder on images ``x`` (labels are not used; ``y`` only picks top-k units).
+        """Train encoder and decoder on images ``x`` with the reconstruction loss only.
 
-        Parameters are those of :meth:`ClaDec.fit`; ``validation_data`` may be images alone.
+        Parameters
+        ----------
+        x : ndarray
+            Training images of the classifier's input shape: uint8
+            ``(N, H, W)`` or ``(N, H, W, C)``, or float ``(N, H, W, C)`` in [0, 1].
+            With ``top_k``, the units are picked from the classifier's
+            activations on these images.
+        y : ndarray or None
+            Not used: RefAE trains without labels.
+        epochs, batch_size : int
+            Reference: 10 and 32.
+        seed : int
+            Seeds the initial weights (encoder ``seed``, decoder ``seed + 1``)
+            and the batch order.
+        validation_data : ndarray, tuple or None
+            Images, or a tuple whose first item is the images (the rest is
+            ignored), reconstructed and scored after every epoch when the
+            model trains now.
+        callbacks : sequence of keras.callbacks.Callback
+            Passed to ``keras.Model.fit``; a fit with callbacks neither reads
+            nor writes the cache.
+        cache : bool or ModelStore
+            Reuse an autoencoder trained before with identical settings (the
+            user's cache, then the shipped models), and store a new one.
+        verbose : int
+            1 prints one line per epoch; 0 is silent.
+        context : mapping or None
+            ``dataset`` and ``profile`` names for the log lines and errors.
+
+        Returns
+        -------
+        RefAE
+            ``self``, fitted; ``record`` says where the autoencoder came from,
+            ``history`` holds every epoch's losses.
         """
         images = as_images(x, self.image_shape)
         if self.unit_indices is None:  # top-k units of the *classifier's* layer
@@ -395,13 +521,42 @@ class RefAE(LayerExplainer):
         return self
 
     def reconstruct(self, x, *, batch_size: int = 512) -> np.ndarray:
-        """Rebuild images through the reference autoencoder: float32 ``(N, 28, 28, 1)`` in [0, 1]."""
+        """Rebuild images through the reference autoencoder: float32 ``(N, H, W, C)`` in [0, 1].
+
+        Parameters
+        ----------
+        x : ndarray
+            Images of the classifier's input shape, as for :meth:`layer_codes`.
+        batch_size : int
+            Images per autoencoder call.
+
+        Returns
+        -------
+        ndarray
+            float32 ``(N, H, W, C)`` in [0, 1], the classifier's image shape.
+
+        Raises
+        ------
+        RuntimeError
+            If the autoencoder is not fitted (nor loaded) yet.
+        """
         self._check_fitted()
         images = as_images(x, self.image_shape)
         return predict_batched(self.autoencoder, images, batch_size).astype(np.float32)
 
     def save(self, path: str | Path) -> Path:
-        """Save the autoencoder's weights and settings (``refae.json``) in folder ``path``."""
+        """Save the autoencoder's weights and settings (``refae.json``) in folder ``path``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder, written atomically (an existing one is replaced).
+
+        Returns
+        -------
+        Path
+            ``path``.
+        """
         self._check_fitted()
         path = Path(path)
         with atomic_dir(path) as tmp:
@@ -413,7 +568,25 @@ class RefAE(LayerExplainer):
 
     @classmethod
     def load(cls, path: str | Path, classifier, *, decoder: keras.Model | None = None) -> RefAE:
-        """Load a reference autoencoder saved by :meth:`save` (pass ``decoder`` if it had a custom one)."""
+        """Load a reference autoencoder saved by :meth:`save` (pass ``decoder`` if it had a custom one).
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder :meth:`save` wrote.
+        classifier : keras.Model or TrainedClassifier
+            The classifier the autoencoder was built from; another one (by
+            weights fingerprint) gives a ``RuntimeWarning``.
+        decoder : keras.Model or None
+            The custom decoder it was trained with, if any: only the weights
+            are saved, so the architecture must be rebuilt.
+
+        Returns
+        -------
+        RefAE
+            Fitted: the saved weights, seed, units and settings, and a
+            ``record`` with the saved history.
+        """
         classifier = as_model(classifier)
         state, folder = read_state(path, cls.kind, classifier)
         ref = cls(

@@ -22,7 +22,7 @@ __all__ = ["Explanation", "explain"]
 class Explanation:
     """ClaDec's reconstructions of some images, read against RefAE's.
 
-    Attributes
+    Parameters
     ----------
     images : ndarray
         The originals, float32 ``(N, H, W, C)`` in [0, 1].

@@ -18,22 +18,25 @@ __all__ = ["Profile", "PROFILES", "get_profile"]
 class Profile:
     """Training budget of a run.
 
-    Attributes
+    Parameters
     ----------
     name : str
         ``"full"`` or ``"quick"``.
     n_train, n_test : int or None
         Number of training / test images used (the first ones); ``None``: all.
     classifier_epochs : dict
-        Epochs per ``(classifier kind, dataset name)``; key ``"default"`` otherwise.
+        Classifier epochs by ``"kind/dataset"`` (e.g. ``"perfect/mnist"``);
+        key ``"default"`` for the others (10 when it is missing too).
     classifier_batch_size : int
+        Batch size of the classifiers.
     decoder_epochs, decoder_batch_size : int
-        For ClaDec decoders and reference autoencoders.
+        For ClaDec decoders, and for the reference autoencoders unless
+        ``refae_epochs`` / ``refae_batch_size`` are set.
+    eval_epochs : int
+        Epochs of the fresh classifier trained on reconstructions (evaluation accuracy).
     refae_epochs, refae_batch_size : int or None
         For the reference autoencoders, which train a whole encoder and need
         more steps than a decoder; ``None``: as the decoders.
-    eval_epochs : int
-        Epochs of the fresh classifier trained on reconstructions (evaluation accuracy).
     recalibrate_batchnorm : bool
         Re-estimate BatchNorm statistics after training
         (:func:`cladec.training.recalibrate_batchnorm`). The reference run did
@@ -55,12 +58,37 @@ class Profile:
     recalibrate_batchnorm: bool = True
 
     def epochs_for(self, kind: str, dataset: str) -> int:
-        """Classifier epochs for a classifier kind trained on a dataset."""
+        """Classifier epochs for a classifier kind trained on a dataset.
+
+        Parameters
+        ----------
+        kind : str
+            The classifier kind, ``"perfect"`` or ``"diff"``.
+        dataset : str
+            The dataset name, e.g. ``"mnist"``.
+
+        Returns
+        -------
+        int
+            ``classifier_epochs["kind/dataset"]``, else its ``"default"``, else 10.
+        """
         table = self.classifier_epochs
         return int(table.get(f"{kind}/{dataset}", table.get("default", 10)))
 
     def slice(self, dataset):
-        """Return ``dataset`` cut to this profile's slice sizes (the whole of it under ``full``)."""
+        """Return ``dataset`` cut to this profile's slice sizes (the whole of it under ``full``).
+
+        Parameters
+        ----------
+        dataset : Dataset
+            The loaded dataset.
+
+        Returns
+        -------
+        Dataset
+            The first ``n_train`` training and ``n_test`` test images (at most
+            all of them); ``dataset`` itself when no cut is needed.
+        """
         n_train, n_test = len(dataset.y_train), len(dataset.y_test)
         if self.n_train is None or (self.n_train >= n_train and self.n_test >= n_test):
             return dataset
@@ -124,7 +152,19 @@ PROFILES = {
 
 
 def get_profile(name: str | Profile | None = None) -> Profile:
-    """Return the :class:`Profile` named ``name`` (default: ``CLADEC_PROFILE``, else ``full``)."""
+    """Return the :class:`Profile` named ``name`` (default: ``CLADEC_PROFILE``, else ``full``).
+
+    Parameters
+    ----------
+    name : str, Profile or None
+        A profile name (``"full"``, ``"quick"``); a :class:`Profile` is
+        returned as it is; ``None`` reads ``CLADEC_PROFILE``.
+
+    Returns
+    -------
+    Profile
+        One of :data:`PROFILES`, or ``name`` itself.
+    """
     if isinstance(name, Profile):
         return name
     return PROFILES[profile_name(name)]

@@ -85,6 +85,16 @@ def fingerprint_model(model) -> str:
 
     Names are left out on purpose: Keras numbers auto-named layers per
     session, so the same architecture and weights would otherwise hash differently.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any object with a ``weights`` list of variables or arrays.
+
+    Returns
+    -------
+    str
+        The hex SHA-256 digest.
     """
     return array_digest(
         *(np.asarray(w.numpy() if hasattr(w, "numpy") else w) for w in model.weights)
@@ -96,6 +106,17 @@ def training_time_text(meta: dict) -> str:
 
     A sweep member's time is its share of the one pass that trained the whole
     sweep; saying so keeps "698 s" from reading as one model's own cost.
+
+    Parameters
+    ----------
+    meta : dict
+        An entry's ``meta.json`` contents; ``train_seconds`` and
+        ``sweep_size`` are read (0 s and 1 when missing).
+
+    Returns
+    -------
+    str
+        E.g. ``"698 s"``, or ``"698 s, its share of a 4-model sweep of 2,792 s"``.
     """
     seconds = float(meta.get("train_seconds", 0.0))
     size = int(meta.get("sweep_size", 1))
@@ -108,7 +129,7 @@ def training_time_text(meta: dict) -> str:
 class ModelRecord:
     """Where one model came from and how it was trained.
 
-    Attributes
+    Parameters
     ----------
     source : {"trained", "cache", "pretrained"}
         Trained by this call, loaded from the user's cache, or shipped with the package.
@@ -162,11 +183,21 @@ class ModelRecord:
 class ModelRequest:
     """One model to obtain: its key fields, how to build it untrained, and its name in messages.
 
-    ``label`` names the model for a person: kind, dataset, layer, alpha and
-    profile where they apply (``"ClaDec decoder (mnist, my_dense, alpha 0.99, profile full)"``).
-    ``context`` is recorded beside the weights but is not part of the key: what
-    :mod:`cladec.pretrained` needs to rebuild and re-measure the model
-    (dataset, profile, layer, alpha, units).
+    Parameters
+    ----------
+    fields : dict
+        Everything that determines the weights, JSON-serialisable; its
+        SHA-256 is the store key.
+    build : callable
+        ``build()`` returns the untrained model of the right architecture,
+        into which stored weights are loaded.
+    label : str
+        Names the model for a person: kind, dataset, layer, alpha and
+        profile where they apply (``"ClaDec decoder (mnist, my_dense, alpha 0.99, profile full)"``).
+    context : dict
+        Recorded beside the weights but not part of the key: what
+        :mod:`cladec.pretrained` needs to rebuild and re-measure the model
+        (dataset, profile, layer, alpha, units).
     """
 
     fields: dict
@@ -177,7 +208,17 @@ class ModelRequest:
 
 @dataclass
 class Trained:
-    """What a training function hands back for one request: the model, its history, its metrics."""
+    """What a training function hands back for one request: the model, its history, its metrics.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained model.
+    history : TrainingHistory
+        Every epoch's losses.
+    metrics : dict
+        Final metrics to record with the model, ``{name: float}``.
+    """
 
     model: Any
     history: TrainingHistory
@@ -186,7 +227,15 @@ class Trained:
 
 @dataclass(frozen=True)
 class StoreEntry:
-    """One stored model: its folder and the contents of its ``meta.json``."""
+    """One stored model: its folder and the contents of its ``meta.json``.
+
+    Parameters
+    ----------
+    path : Path
+        The entry's folder.
+    meta : dict
+        The parsed ``meta.json``.
+    """
 
     path: Path
     meta: dict
@@ -253,7 +302,21 @@ class PretrainedBundle:
         return len(self.manifest.get("entries", {}))
 
     def find(self, fields: dict, build: Callable[[], Any]) -> tuple[Any, dict] | None:
-        """Return ``(model, meta)`` for a shipped model, or ``None``; a damaged one is reported, never used."""
+        """Return ``(model, meta)`` for a shipped model, or ``None``; a damaged one is reported, never used.
+
+        Parameters
+        ----------
+        fields : dict
+            The model's key fields.
+        build : callable
+            ``build()`` returns the untrained model; the shipped weights are loaded into it.
+
+        Returns
+        -------
+        tuple or None
+            ``(model, meta)``, or ``None`` when the manifest does not list the
+            key or the entry is damaged (with a ``RuntimeWarning``).
+        """
         key = _key(fields)
         listed = self.manifest.get("entries", {}).get(key)
         if listed is None:
@@ -329,7 +392,18 @@ class ModelStore:
 
     @staticmethod
     def key(fields: dict) -> str:
-        """Return the SHA-256 hex key of a JSON-serialisable dict of training settings."""
+        """Return the SHA-256 hex key of a JSON-serialisable dict of training settings.
+
+        Parameters
+        ----------
+        fields : dict
+            The key fields; key order does not matter.
+
+        Returns
+        -------
+        str
+            64 hex digits.
+        """
         return _key(fields)
 
     def path_for(self, fields: dict) -> Path:
@@ -338,9 +412,20 @@ class ModelStore:
     def load(self, fields: dict, build: Callable[[], Any]) -> tuple[Any, dict] | None:
         """Return ``(model, meta)`` from the user's cache, or ``None`` on a miss.
 
-        ``build`` makes an untrained model of the right architecture; the
-        cached weights are loaded into it. A damaged entry is reported with a
-        warning, removed, and treated as a miss.
+        A damaged entry is reported with a warning, removed, and treated as a miss.
+
+        Parameters
+        ----------
+        fields : dict
+            The model's key fields.
+        build : callable
+            ``build()`` makes an untrained model of the right architecture;
+            the cached weights are loaded into it.
+
+        Returns
+        -------
+        tuple or None
+            ``(model, meta)``, ``meta`` the entry's ``meta.json``; ``None`` on a miss.
         """
         path = self.path_for(fields)
         if not path.exists():
@@ -360,7 +445,21 @@ class ModelStore:
         return model, meta
 
     def find(self, fields: dict, build: Callable[[], Any]) -> tuple[Any, ModelRecord] | None:
-        """Look a model up in the user's cache, then in the shipped models."""
+        """Look a model up in the user's cache, then in the shipped models.
+
+        Parameters
+        ----------
+        fields : dict
+            The model's key fields.
+        build : callable
+            ``build()`` makes an untrained model of the right architecture.
+
+        Returns
+        -------
+        tuple or None
+            ``(model, ModelRecord)`` with source ``"cache"`` or
+            ``"pretrained"``, or ``None`` when neither holds it.
+        """
         key = _key(fields)
         hit = self.load(fields, build)
         source = "cache"
@@ -384,8 +483,29 @@ class ModelStore:
     ) -> Path:
         """Write ``model``'s weights and a ``meta.json`` atomically; return the entry folder.
 
-        ``sweep_size`` > 1 says the model trained together with others in one pass
-        (:func:`cladec.fit_alpha_sweep`) and ``train_seconds`` is its share of that pass.
+        Parameters
+        ----------
+        fields : dict
+            The model's key fields; the entry's folder is named by their key.
+        model : keras.Model
+            The trained model; its weights are saved (``save_weights``).
+        train_seconds : float
+            Training time.
+        metrics : dict or None
+            Final metrics, ``{name: float}``.
+        history : TrainingHistory or None
+            Every epoch's losses.
+        sweep_size : int
+            Above 1: the model trained together with others in one pass
+            (:func:`cladec.fit_alpha_sweep`) and ``train_seconds`` is its
+            share of that pass.
+        context : dict or None
+            What rebuilds the model, recorded beside the weights (not in the key).
+
+        Returns
+        -------
+        Path
+            The entry folder (an existing entry is replaced).
         """
         path = self.path_for(fields)
         with atomic_dir(path) as tmp:
@@ -514,7 +634,24 @@ class ModelStore:
 
 
 def as_store(cache) -> ModelStore | None:
-    """Turn a ``cache=`` argument into a store: ``True`` the default one, ``False``/``None`` none."""
+    """Turn a ``cache=`` argument into a store: ``True`` the default one, ``False``/``None`` none.
+
+    Parameters
+    ----------
+    cache : bool, ModelStore or None
+        ``True``: :func:`default_store`; ``False`` or ``None``: no store; a
+        :class:`ModelStore` is returned as it is.
+
+    Returns
+    -------
+    ModelStore or None
+        The store to use, or ``None`` for no cache.
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+    """
     if cache is True:
         return default_store()
     if cache is False or cache is None:

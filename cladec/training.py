@@ -45,7 +45,7 @@ _TERMS = ("total", "reconstruction", "classification")
 class TrainingHistory:
     """Every epoch's losses of one trained model, and the wall time.
 
-    Attributes
+    Parameters
     ----------
     epochs : dict
         ``{name: [value per epoch]}``, e.g. ``loss``/``accuracy`` for a
@@ -68,7 +68,20 @@ class TrainingHistory:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> TrainingHistory:
-        """Read :meth:`to_dict` back; an entry written before histories existed gives its last epoch."""
+        """Read :meth:`to_dict` back; an entry written before histories existed gives its last epoch.
+
+        Parameters
+        ----------
+        data : dict or None
+            ``{"epochs": {...}, "seconds": float}`` as :meth:`to_dict` writes
+            it, or an older flat ``{name: float}`` of final metrics (each
+            becomes a one-epoch series); ``None`` or ``{}`` gives an empty history.
+
+        Returns
+        -------
+        TrainingHistory
+            The history, values as float.
+        """
         data = data or {}
         if "epochs" in data and isinstance(data["epochs"], dict):
             return cls(
@@ -87,6 +100,11 @@ def seed_everything(seed: int) -> None:
     Same seed, same profile, same machine and thread count: the same weights.
     Across CPUs with other instruction sets, or other thread counts, float
     reductions may round differently, so bit-exactness is not promised there.
+
+    Parameters
+    ----------
+    seed : int
+        Passed to ``keras.utils.set_random_seed``.
     """
     keras.utils.set_random_seed(int(seed))
     try:
@@ -105,6 +123,18 @@ def normalised_cross_entropy(y_true, y_pred):
     them; the logits then grow until several sigmoid outputs round to 1.0 and
     the predicted class is decided by ties (test accuracy 0.963 instead of
     0.99 in our measurement). Passing this function keeps the reference loss.
+
+    Parameters
+    ----------
+    y_true : tensor
+        One-hot labels, float32 ``(B, K)``.
+    y_pred : tensor
+        Output scores ``(B, K)``, non-negative (sigmoid or softmax outputs).
+
+    Returns
+    -------
+    tensor
+        float32 ``(B,)``: the cross-entropy of each image.
     """
     return classification_loss(y_true, y_pred, reduce=False)
 
@@ -207,7 +237,24 @@ def fit_classifier(
 
 
 def evaluate_classifier(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Return the categorical cross-entropy and accuracy of ``model`` on images ``x``, labels ``y``."""
+    """Return the categorical cross-entropy and accuracy of ``model`` on images ``x``, labels ``y``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Maps float32 ``(N, H, W, C)`` to ``(N, K)`` scores; run in inference mode.
+    x : ndarray
+        float32 ``(N, H, W, C)`` images in [0, 1].
+    y : ndarray
+        int ``(N,)`` class labels in ``0..K-1``.
+
+    Returns
+    -------
+    tuple of float
+        ``(loss, accuracy)``: the mean cross-entropy of the scores normalised
+        by their sum (as :func:`normalised_cross_entropy`), and the fraction
+        of images whose highest score is the label.
+    """
     probs = predict_batched(model, x)
     loss = float(classification_loss(_one_hot(y, probs.shape[-1]), probs))
     return loss, float(np.mean(probs.argmax(axis=1) == np.asarray(y)))
@@ -242,6 +289,8 @@ class ReconstructionSweep(keras.Model):
         The frozen classifier; needed when any alpha is above 0.
     loss_scale : {"sse", "mse"}
         Reconstruction loss per image summed (reference) or per-pixel mean.
+    **kwargs
+        Passed to ``keras.Model`` (e.g. ``name``).
 
     Notes
     -----
@@ -270,6 +319,31 @@ class ReconstructionSweep(keras.Model):
         return [member(inputs, training=training) for member in self.members]
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The loss of one batch: the sum of the members' eq. 1 losses.
+
+        Also updates the per-member ``total``, ``reconstruction`` and
+        ``classification`` metrics.
+
+        Parameters
+        ----------
+        x : tensor or None
+            The inputs; not used.
+        y : dict
+            ``{"image": float32 (B, H, W, C) targets, "label": float32 (B, K)
+            one-hot labels}``.
+        y_pred : list of tensor
+            Each member's reconstructions, float32 ``(B, H, W, C)``.
+        sample_weight : tensor or None
+            Not used: every image weighs the same.
+        training : bool
+            Not used: the classifier always runs in inference mode.
+
+        Returns
+        -------
+        tensor
+            float32 scalar: the summed losses, divided by the number of
+            replicas under a ``tf.distribute`` strategy.
+        """
         target = y["image"]
         recs = [reconstruction_loss(target, out, self.loss_scale) for out in y_pred]
         clss = [tf.zeros(()) for _ in y_pred]
@@ -288,7 +362,22 @@ class ReconstructionSweep(keras.Model):
         return tf.add_n(totals) / float(replicas)
 
     def member_histories(self, history: dict, seconds: float) -> list[TrainingHistory]:
-        """Split a ``fit`` history into one :class:`TrainingHistory` per member."""
+        """Split a ``fit`` history into one :class:`TrainingHistory` per member.
+
+        Parameters
+        ----------
+        history : dict
+            ``keras.callbacks.History.history``: ``{"m{i}_total": [...], ...}``
+            and their ``val_`` versions.
+        seconds : float
+            Wall time, given to every member's history.
+
+        Returns
+        -------
+        list of TrainingHistory
+            Per member, in order, with series ``total``, ``reconstruction``,
+            ``classification`` (and ``val_`` versions).
+        """
         result = []
         for i in range(len(self.members)):
             epochs = {}
@@ -438,7 +527,20 @@ def recalibrate_batchnorm(model: keras.Model, x: np.ndarray, *, n_images: int = 
     falls far below the accuracy in training mode (0.78 versus 0.96 after one
     epoch on 12,000 digits). One forward pass in training mode with the
     momentum set to 0 replaces them by the statistics of one large batch.
-    Returns the number of BatchNormalization layers updated.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Updated in place; BatchNormalization layers in nested models count too.
+    x : ndarray
+        float32 model inputs ``(N, ...)``, e.g. ``(N, H, W, C)`` images in [0, 1].
+    n_images : int
+        How many of the first images form the batch.
+
+    Returns
+    -------
+    int
+        The number of BatchNormalization layers updated (0: the model is unchanged).
     """
     norms = list({id(lay): lay for lay in _batch_norm_layers(model)}.values())
     if not norms:
@@ -455,7 +557,23 @@ def recalibrate_batchnorm(model: keras.Model, x: np.ndarray, *, n_images: int = 
 
 
 def predict_batched(model: keras.Model, inputs: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Run ``model`` in inference mode over ``inputs`` in batches; return a NumPy array."""
+    """Run ``model`` in inference mode over ``inputs`` in batches; return a NumPy array.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any model with one input and one output.
+    inputs : ndarray
+        ``(N, ...)`` model inputs.
+    batch_size : int
+        Inputs per model call.
+
+    Returns
+    -------
+    ndarray
+        The outputs concatenated along the first axis, ``(N, ...)``, in the
+        model's output dtype.
+    """
     outputs = [
         np.asarray(model(inputs[i : i + batch_size], training=False))
         for i in range(0, int(inputs.shape[0]), batch_size)

@@ -82,7 +82,15 @@ def resolve_units(units, top_k: int | None, n: int, codes: np.ndarray | None = N
 
 @keras.saving.register_keras_serializable(package="cladec")
 class SelectUnits(keras.layers.Layer):
-    """Keep the given units of a flat code: ``(B, n) -> (B, len(indices))``."""
+    """Keep the given units of a flat code: ``(B, n) -> (B, len(indices))``.
+
+    Parameters
+    ----------
+    indices : sequence of int
+        The unit indices to keep, in the order given (stored as a list of int).
+    **kwargs
+        Passed to ``keras.layers.Layer`` (e.g. ``name``).
+    """
 
     def __init__(self, indices, **kwargs):
         super().__init__(**kwargs)
@@ -95,4 +103,11 @@ class SelectUnits(keras.layers.Layer):
         return (input_shape[0], len(self.indices))
 
     def get_config(self):
+        """Return the layer's config for saving: the base ``Layer`` config plus ``indices``.
+
+        Returns
+        -------
+        dict
+            ``keras.layers.Layer.get_config()`` with ``"indices"``: list of int.
+        """
         return {**super().get_config(), "indices": self.indices}
