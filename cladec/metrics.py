@@ -33,6 +33,7 @@ from .training import recalibrate_batchnorm as recalibrate_batchnorm_stats
 
 __all__ = [
     "misread_readings",
+    "texture",
     "evaluation_accuracy",
     "fidelity",
     "loss_terms",
@@ -469,3 +470,23 @@ def misread_readings(classifier: keras.Model, x, x_hat, y, *, batch_size: int = 
         "as_other": share(~as_predicted & ~as_true),
         "agreement": float(np.mean(pred_x == pred_hat)),
     }
+
+
+def texture(images) -> float:
+    """Mean absolute difference of horizontally neighbouring pixels, in [0, 1].
+
+    High for stripes, prints and sharp edges, low for flat or blurred areas:
+    a one-number check of "outlines, not texture" (Fashion-MNIST's dense layer).
+
+    Parameters
+    ----------
+    images : ndarray
+        uint8 ``(N, 28, 28)`` or float ``(N, 28, 28, 1)`` images in [0, 1].
+
+    Returns
+    -------
+    float
+        The mean over all images and neighbouring pixel pairs.
+    """
+    x = as_images(images, (28, 28, 1))[..., 0]
+    return float(np.mean(np.abs(np.diff(x, axis=2))))
