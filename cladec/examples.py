@@ -14,24 +14,40 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["first_correct_per_class", "resolve_classes", "select_examples"]
+__all__ = ["class_labels", "first_correct_per_class", "resolve_classes", "select_examples"]
 
 
-def _predicted_labels(predictions, n: int) -> np.ndarray:
-    if hasattr(predictions, "predict") or hasattr(predictions, "layers"):
+def class_labels(values, n: int, name: str = "predictions") -> np.ndarray:
+    """Labels int64 ``(n,)`` from labels or class scores ``(n, K)``; a model is refused.
+
+    Parameters
+    ----------
+    values : ndarray
+        int labels ``(n,)`` or class scores ``(n, K)`` (their argmax is taken).
+    n : int
+        How many images the labels belong to.
+    name : str
+        Names the argument in the error message.
+
+    Returns
+    -------
+    ndarray
+        int64 ``(n,)``.
+    """
+    if hasattr(values, "predict") or hasattr(values, "layers"):
         raise ValueError(
-            "pass the classifier's predictions (labels (N,) or class scores (N, K)), not the "
-            "classifier: e.g. cladec.metrics.predict_labels(classifier, x)"
+            f"pass the classifier's predictions as {name} (labels (N,) or class scores (N, K)), "
+            "not the classifier: e.g. cladec.metrics.predict_labels(classifier, x)"
         )
-    pred = np.asarray(predictions)
-    if pred.ndim == 2:
-        pred = pred.argmax(axis=1)
-    if pred.shape != (n,):
+    arr = np.asarray(values)
+    if arr.ndim == 2:
+        arr = arr.argmax(axis=1)
+    if arr.shape != (n,):
         raise ValueError(
-            f"predictions must be labels (N,) or class scores (N, K) for the {n} images; "
-            f"got shape {pred.shape}"
+            f"{name} must be labels (N,) or class scores (N, K) for the {n} images; "
+            f"got shape {arr.shape}"
         )
-    return pred.astype(np.int64)
+    return arr.astype(np.int64)
 
 
 def resolve_classes(classes, class_names=None) -> np.ndarray | None:
@@ -104,7 +120,7 @@ def select_examples(
         each group in ascending order.
     """
     y = np.asarray(y).astype(np.int64)
-    pred = _predicted_labels(predictions, len(y))
+    pred = class_labels(predictions, len(y))
     pool = np.arange(len(y))
     wanted = resolve_classes(classes, class_names)
     if wanted is not None:
@@ -142,7 +158,7 @@ def first_correct_per_class(predictions, y, classes=None) -> np.ndarray:
         gets its first image.
     """
     y = np.asarray(y).astype(np.int64)
-    pred = _predicted_labels(predictions, len(y))
+    pred = class_labels(predictions, len(y))
     classes = np.unique(y) if classes is None else np.asarray(classes, dtype=np.int64)
     indices = []
     for c in classes:

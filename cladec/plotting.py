@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from .examples import class_labels
 from .reference import as_rows
 
 __all__ = [
@@ -126,16 +127,7 @@ def _bare(ax) -> None:
 
 
 def _labels_array(values, n: int, name: str) -> np.ndarray | None:
-    if values is None:
-        return None
-    arr = np.asarray(values)
-    if arr.ndim == 2:
-        arr = arr.argmax(axis=1)
-    if arr.shape != (n,):
-        raise ValueError(
-            f"{name} must hold one class label per image, shape ({n},); got shape {arr.shape}"
-        )
-    return arr.astype(np.int64)
+    return None if values is None else class_labels(values, n, name)
 
 
 def _new_grid(labels, n_cols: int, *, extra_height: float = 0.0, title=None):
