@@ -177,3 +177,41 @@ def test_evaluation_accuracy_refuses_mismatched_labels(mnist_small):
             cache=False,
             verbose=0,
         )
+
+
+def _brightness_classifier():
+    """A fixed classifier that reads an image's mean brightness: dark -> class 0, bright -> 1."""
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    mean = keras.layers.GlobalAveragePooling2D()(inputs)
+    logits = keras.layers.Dense(2, activation="softmax")(mean)
+    model = keras.Model(inputs, logits)
+    model.layers[-1].set_weights(
+        [np.array([[-100.0, 100.0]], "float32"), np.array([50.0, -50.0], "float32")]
+    )
+    return model
+
+
+def test_misread_readings_count_both_ways():
+    clf = _brightness_classifier()
+    dark, bright = np.zeros((28, 28, 1), "float32"), np.ones((28, 28, 1), "float32")
+    x = np.stack([dark, dark, bright, bright, bright])  # read as 0, 0, 1, 1, 1
+    y = np.array([0, 1, 0, 0, 1])  # images 1, 2, 3 are misread
+    # reconstructions: image 1 -> bright (now read as its true 1), 2 -> dark (true 0), 3 -> bright (still 1)
+    x_hat = np.stack([dark, bright, dark, bright, bright])
+    read = metrics.misread_readings(clf, x, x_hat, y)
+    assert read["n_misread"] == 3
+    assert read["as_true"] == pytest.approx(2 / 3) and read["as_predicted"] == pytest.approx(1 / 3)
+    assert read["as_other"] == 0.0 and read["agreement"] == pytest.approx(3 / 5)
+    none_wrong = metrics.misread_readings(clf, x[:1], x_hat[:1], y[:1])
+    assert none_wrong["n_misread"] == 0 and math.isnan(none_wrong["as_true"])
+
+
+def test_texture_is_high_for_stripes_and_zero_for_flat_images():
+    stripes = np.zeros((2, 28, 28), np.uint8)
+    stripes[:, :, ::2] = 255
+    assert metrics.texture(stripes) == pytest.approx(1.0)
+    assert metrics.texture(np.full((2, 28, 28, 1), 0.5, "float32")) == 0.0
+    with pytest.raises(ValueError, match="values in \\[0, 1\\]"):
+        metrics.texture(np.full((1, 28, 28, 1), 2.0, "float32"))
