@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import keras
-import numpy as np
-
 from . import config
-from ._atomic import array_digest, atomic_dir, sha256_bytes, sha256_file
-from ._version import __version__
+from ._atomic import atomic_dir, sha256_bytes, sha256_file
+from .records import (
+    ModelRecord,
+    ModelRequest,
+    StoreEntry,
+    Trained,
+    fingerprint_model,
+    training_time_text,
+    versions,
+)
 from .training import TrainingHistory
 
 __all__ = [
@@ -64,189 +67,6 @@ _SOURCES = ("trained", "cache", "pretrained")
 
 class ModelNotAvailable(RuntimeError):
     """A model is neither cached nor shipped, and the settings forbid training it."""
-
-
-def versions() -> dict:
-    """The library versions and machine that a result or a model was made with."""
-    import tensorflow  # already imported by Keras; only its version is read
-
-    return {
-        "cladec": __version__,
-        "keras": keras.__version__,
-        "tensorflow": tensorflow.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
-
-
-def fingerprint_model(model) -> str:
-    """SHA-256 over a model's weight shapes and values, in layer order.
-
-    Names are left out on purpose: Keras numbers auto-named layers per
-    session, so the same architecture and weights would otherwise hash differently.
-
-    Parameters
-    ----------
-    model : keras.Model
-        Any object with a ``weights`` list of variables or arrays.
-
-    Returns
-    -------
-    str
-        The hex SHA-256 digest.
-    """
-    return array_digest(
-        *(np.asarray(w.numpy() if hasattr(w, "numpy") else w) for w in model.weights)
-    )
-
-
-def training_time_text(meta: dict) -> str:
-    """How long a stored model took to train, in words, from its ``meta.json``.
-
-    A sweep member's time is its share of the one pass that trained the whole
-    sweep; saying so keeps "698 s" from reading as one model's own cost.
-
-    Parameters
-    ----------
-    meta : dict
-        An entry's ``meta.json`` contents; ``train_seconds`` and
-        ``sweep_size`` are read (0 s and 1 when missing).
-
-    Returns
-    -------
-    str
-        E.g. ``"698 s"``, or ``"698 s, its share of a 4-model sweep of 2,792 s"``.
-    """
-    seconds = float(meta.get("train_seconds", 0.0))
-    size = int(meta.get("sweep_size", 1))
-    if size <= 1:
-        return f"{seconds:,.0f} s"
-    return f"{seconds:,.0f} s, its share of a {size}-model sweep of {seconds * size:,.0f} s"
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    """Where one model came from and how it was trained.
-
-    Parameters
-    ----------
-    source : {"trained", "cache", "pretrained"}
-        Trained by this call, loaded from the user's cache, or shipped with the package.
-    key : str
-        The store key (SHA-256 of ``fields``).
-    fields : dict
-        Everything that determines the weights.
-    meta : dict
-        The entry's ``meta.json``: ``train_seconds``, ``sweep_size``,
-        ``metrics``, ``history``, ``versions``, ``created``.
-    """
-
-    source: str
-    key: str
-    fields: dict
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def history(self) -> TrainingHistory:
-        """Every epoch's losses, as recorded when the model trained."""
-        return TrainingHistory.from_dict(self.meta.get("history") or self.meta.get("metrics"))
-
-    @property
-    def metrics(self) -> dict:
-        """The final metrics recorded with the model (e.g. ``val_accuracy``)."""
-        return dict(self.meta.get("metrics", {}))
-
-    @property
-    def train_seconds(self) -> float:
-        return float(self.meta.get("train_seconds", 0.0))
-
-    @property
-    def from_cache(self) -> bool:
-        """True when nothing trained now (the user's cache or the shipped models)."""
-        return self.source != "trained"
-
-    def describe(self) -> str:
-        """Where the model came from, in words, for logs and the tutorials' printed lines."""
-        took = training_time_text(self.meta)
-        if self.source == "trained":
-            return f"trained now in {took}"
-        made = self.meta.get("versions", {})
-        machine = f" on {made['machine']}" if made.get("machine") else ""
-        library = f" with TensorFlow {made['tensorflow']}" if made.get("tensorflow") else ""
-        if self.source == "pretrained":
-            return f"shipped pretrained model, trained in {took}{machine}{library}"
-        return f"loaded from the model cache (trained in {took}{machine})"
-
-
-@dataclass
-class ModelRequest:
-    """One model to obtain: its key fields, how to build it untrained, and its name in messages.
-
-    Parameters
-    ----------
-    fields : dict
-        Everything that determines the weights, JSON-serialisable; its
-        SHA-256 is the store key.
-    build : callable
-        ``build()`` returns the untrained model of the right architecture,
-        into which stored weights are loaded.
-    label : str
-        Names the model for a person: kind, dataset, layer, alpha and
-        profile where they apply (``"ClaDec decoder (mnist, my_dense, alpha 0.99, profile full)"``).
-    context : dict
-        Recorded beside the weights but not part of the key: what
-        :mod:`cladec.pretrained` needs to rebuild and re-measure the model
-        (dataset, profile, layer, alpha, units).
-    """
-
-    fields: dict
-    build: Callable[[], Any]
-    label: str
-    context: dict = field(default_factory=dict)
-
-
-@dataclass
-class Trained:
-    """What a training function hands back for one request: the model, its history, its metrics.
-
-    Parameters
-    ----------
-    model : keras.Model
-        The trained model.
-    history : TrainingHistory
-        Every epoch's losses.
-    metrics : dict
-        Final metrics to record with the model, ``{name: float}``.
-    """
-
-    model: Any
-    history: TrainingHistory
-    metrics: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class StoreEntry:
-    """One stored model: its folder and the contents of its ``meta.json``.
-
-    Parameters
-    ----------
-    path : Path
-        The entry's folder.
-    meta : dict
-        The parsed ``meta.json``.
-    """
-
-    path: Path
-    meta: dict
-
-    @property
-    def key(self) -> str:
-        return self.meta.get("key", self.path.name)
-
-    @property
-    def kind(self) -> str:
-        return self.meta.get("fields", {}).get("kind", "?")
 
 
 def _key(fields: dict) -> str:

@@ -89,3 +89,13 @@ def test_public_names_resolve_lazily_and_match_all():
         assert getattr(cladec, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         cladec.nope  # noqa: B018
+
+
+def test_every_public_module_is_reachable_from_the_package():
+    from pathlib import Path
+
+    import cladec
+
+    folder = Path(cladec.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
+    assert modules == cladec._SUBMODULES
