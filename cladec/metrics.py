@@ -304,6 +304,7 @@ def evaluation_accuracy(
     verbose: int = 1,
     label: str = "evaluation classifier",
     context: dict | None = None,
+    data_id: str | None = None,
 ) -> dict:
     """Train a fresh classifier on reconstructions of the training images; test it on the test ones.
 
@@ -346,6 +347,12 @@ def evaluation_accuracy(
         Names the classifier in the printed lines and errors.
     context : dict or None
         Recorded beside the weights (what produced the reconstructions).
+    data_id : str or None
+        Names the data in the store key instead of a hash of the arrays, e.g.
+        the key of the explainer that made the reconstructions with a hash of
+        the originals: reconstructions are float outputs whose last bits can
+        differ between CPUs, and a hash of them would miss a shipped model on
+        another machine. ``None``: hash the arrays.
 
     Returns
     -------
@@ -375,7 +382,7 @@ def evaluation_accuracy(
         "kind": "eval_classifier",
         "architecture": arch_name,
         "init": fingerprint_model(fresh),
-        "data": array_digest(x_train, y_tr, x_test, y_te),
+        "data": data_id or array_digest(x_train, y_tr, x_test, y_te),
         "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
         "loss": "normalised_cross_entropy",  # what fit_classifier trains with
         "epochs": epochs,

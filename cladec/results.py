@@ -25,7 +25,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from ._atomic import atomic_file
+from ._atomic import array_digest, atomic_file
 from ._inputs import as_images, as_labels, check_alpha, image_shape_of
 from ._logging import reporter
 from .architectures import classifier_kind
@@ -406,6 +406,21 @@ def _eval_context(test: _TestSet, explainer, profile) -> dict:
     return context
 
 
+def _reconstructions_id(explainer, images_train, labels_train, test: _TestSet) -> str | None:
+    """Name the reconstructions by the stored explainer that makes them and the images it gets.
+
+    Reconstructions are float outputs whose last bits may differ on another
+    CPU; a hash of them would miss the shipped evaluation classifiers there.
+    The explainer's store key and the original images identify them exactly.
+    """
+    key = getattr(getattr(explainer, "record", None), "key", "")
+    if not key:
+        return None
+    return array_digest(
+        images_train, labels_train, test.images, test.labels, salt=f"reconstructed by {key}"
+    )
+
+
 def _add_evaluation_accuracy(row, explainer, x_hat_test, test: _TestSet, train, options) -> None:
     """Train a fresh classifier on the explainer's training reconstructions; record its accuracy."""
     images_train, labels_train = train
@@ -416,6 +431,7 @@ def _add_evaluation_accuracy(row, explainer, x_hat_test, test: _TestSet, train, 
         test.labels,
         label=f"evaluation classifier ({test.dataset} / {test.layer}, {_what(row)})",
         context=_eval_context(test, explainer, options["profile"]),
+        data_id=_reconstructions_id(explainer, images_train, labels_train, test),
         **options,
     )
     row.evaluation_accuracy = result["accuracy"]

@@ -158,6 +158,17 @@ def test_evaluation_accuracy_on_real_images_and_cache_hit(mnist_small, tmp_path)
     entries = store.entries()
     assert [e.kind for e in entries] == ["eval_classifier"]
     assert entries[0].meta["fields"]["epochs"] == 2
+    # named by data_id, reconstructions whose last bits differ (another CPU) find the same model
+    named = metrics.evaluation_accuracy(
+        d.x_train, d.y_train, d.x_test, d.y_test, data_id="made by explainer k", **kwargs
+    )
+    assert named["from_cache"] is False and named["key"] != first["key"]
+    x_hat = d.x_train[..., None] / np.float32(255)
+    nudged = np.nextafter(x_hat, np.float32(0.5)).astype(np.float32)
+    again = metrics.evaluation_accuracy(
+        nudged, d.y_train, d.x_test, d.y_test, data_id="made by explainer k", **kwargs
+    )
+    assert again["from_cache"] is True and again["key"] == named["key"]
 
 
 def test_evaluation_accuracy_refuses_mismatched_labels(mnist_small):
