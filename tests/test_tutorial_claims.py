@@ -116,3 +116,27 @@ def test_fashion_dense_keeps_outlines_not_texture(shipped):
     original, refae = metrics.texture(x), metrics.texture(run.refae.reconstruct(x))
     cladec_0 = metrics.texture(run.cladec[0.0].reconstruct(x))
     assert cladec_0 < refae < original  # plot_04: ClaDec loses the texture RefAE keeps
+
+
+def test_fashion_dense_cladec_keeps_more_class_information_than_refae(shipped):
+    from cladec.results import evaluate_explainers
+
+    run = shipped("fashion_mnist", "my_dense")
+    rows = evaluate_explainers(
+        run.classifier,
+        run.data,
+        run.refae,
+        run.cladec,
+        dataset="fashion_mnist",
+        profile=run.profile,
+        seed=0,
+        verbose=0,
+    )
+    refae = next(r for r in rows if r.model == "refAE")
+    cladec_rows = [r for r in rows if r.model == "cladec"]
+    # plot_04: every ClaDec row above RefAE, and higher with alpha
+    assert all(r.evaluation_accuracy > refae.evaluation_accuracy + 0.01 for r in cladec_rows)
+    accuracies = [r.evaluation_accuracy for r in cladec_rows]
+    assert accuracies == sorted(accuracies)
+    assert all(r.reconstruction_loss > 2 * refae.reconstruction_loss for r in cladec_rows)
+    assert all(r.eval_from_cache for r in rows[1:])
