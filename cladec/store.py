@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import h5py
+
 from . import config
 from ._atomic import atomic_dir, sha256_bytes, sha256_file
 from .records import (
@@ -154,6 +156,25 @@ class PretrainedBundle:
             )
             return None
         return model, meta
+
+
+def _save_weights(model, path: Path) -> None:
+    """Save a model's weights without its optimizer's state.
+
+    A compiled model's ``.weights.h5`` also holds the optimizer's variables
+    (Adam keeps two per weight): three times the size, and nothing a loaded
+    model uses, since the store serves trained models. The file is written
+    whole, then copied without that group.
+    """
+    full = path.with_name("full-" + path.name)
+    model.save_weights(full)
+    with h5py.File(full, "r") as source, h5py.File(path, "w") as target:
+        for name, value in source.attrs.items():
+            target.attrs[name] = value
+        for name in source:
+            if name != "optimizer":
+                source.copy(source[name], target, name=name)
+    full.unlink()
 
 
 def _record_use(key: str, context: dict) -> None:
@@ -329,7 +350,7 @@ class ModelStore:
         """
         path = self.path_for(fields)
         with atomic_dir(path) as tmp:
-            model.save_weights(tmp / WEIGHTS)
+            _save_weights(model, tmp / WEIGHTS)
             meta = {
                 "key": _key(fields),
                 "fields": fields,

@@ -170,3 +170,18 @@ def test_profiles_are_validated(monkeypatch):
     } == {10}
     assert (full.decoder_epochs, full.eval_epochs, full.refae_settings()) == (10, 10, (10, 32))
     assert full.classifier_batch_size == full.decoder_batch_size == 32
+
+
+def test_a_compiled_model_is_stored_without_its_optimizer_state(tmp_path):
+    model = cladec.build_classifier("diff")
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.optimizer.build(model.trainable_variables)  # Adam's two slots per weight exist now
+    store = ModelStore(tmp_path, pretrained=False)
+    path = store.save(FIELDS, model, train_seconds=1.0)
+    bare = ModelStore(tmp_path / "bare", pretrained=False).save(
+        FIELDS, cladec.build_classifier("diff"), train_seconds=1.0
+    )
+    size, bare_size = ((p / "model.weights.h5").stat().st_size for p in (path, bare))
+    assert size < 1.2 * bare_size  # not three times: no optimizer variables
+    back, _ = store.load(FIELDS, lambda: cladec.build_classifier("diff"))
+    assert fingerprint_model(back) == fingerprint_model(model)
