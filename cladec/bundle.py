@@ -224,14 +224,17 @@ def _measure(rebuild: _Rebuilder, key: str) -> dict:
     raise ValueError(f"entry {key[:12]}... has an unknown kind {kind!r}")
 
 
-def measure_entries(folders: dict[str, Path]) -> dict[str, dict]:
-    """Measure every entry (classifiers first, so decoders find theirs): ``{key: metric}``.
+def measure_entries(folders: dict[str, Path], only=None) -> dict[str, dict]:
+    """Measure entries (classifiers first, so decoders find theirs): ``{key: metric}``.
 
     Parameters
     ----------
     folders : dict
         ``{key: entry folder}``, each holding the weights and ``meta.json``;
         the classifiers that decoders and autoencoders explain must be among them.
+    only : collection of str or None
+        Measure just these keys (the others are only rebuilt where needed);
+        ``None``: every entry.
 
     Returns
     -------
@@ -241,7 +244,8 @@ def measure_entries(folders: dict[str, Path]) -> dict[str, dict]:
         or test accuracy on reconstructions (evaluation classifiers).
     """
     rebuild = _Rebuilder(folders)
-    order = sorted(folders, key=lambda k: rebuild.meta(k)["fields"]["kind"] != "classifier")
+    wanted = [k for k in folders if only is None or k in only]
+    order = sorted(wanted, key=lambda k: rebuild.meta(k)["fields"]["kind"] != "classifier")
     return {key: _measure(rebuild, key) for key in order}
 
 
@@ -347,7 +351,10 @@ def build_bundle(
 
 
 def verify_bundle(
-    bundle: PretrainedBundle | None = None, *, log: Callable[[str], None] | None = print
+    bundle: PretrainedBundle | None = None,
+    *,
+    keys=None,
+    log: Callable[[str], None] | None = print,
 ) -> list[BundleProblem]:
     """Check every shipped model: weights against the manifest, metric against a new measurement.
 
@@ -355,6 +362,9 @@ def verify_bundle(
     ----------
     bundle : PretrainedBundle or None
         The bundle to check; default: the package's own.
+    keys : collection of str or None
+        Re-measure just these entries (every weight file is still checked);
+        ``None``: all of them.
     log : callable or None
         Receives one line per measured entry; ``None`` is silent.
 
@@ -377,7 +387,7 @@ def verify_bundle(
             )
         else:
             folders[key] = folder
-    for key, got in measure_entries(folders).items():
+    for key, got in measure_entries(folders, only=keys).items():
         want = entries[key]["measured"]
         ok = abs(got["value"] - want["value"]) <= REL_TOL * max(1.0, abs(want["value"]))
         if log:

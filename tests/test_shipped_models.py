@@ -43,5 +43,11 @@ def test_the_bundle_weighs_at_most_40_mb():
     assert size <= MAX_BYTES, f"the shipped models weigh {size / 1e6:.1f} MB"
 
 
-def test_every_shipped_model_re_measures_as_recorded():
-    assert verify_bundle(log=None) == []
+def test_shipped_models_re_measure_as_recorded():
+    # One model of each kind keeps this test short; `python -m cladec pretrained
+    # verify` re-measures all of them (70 s here).
+    entries = PretrainedBundle().manifest["entries"]
+    first = {}
+    for key, entry in entries.items():
+        first.setdefault(entry["fields"]["kind"], key)
+    assert verify_bundle(keys=set(first.values()), log=None) == []
