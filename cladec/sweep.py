@@ -88,7 +88,9 @@ def fit_decoders(
     images, labels = _sweep_inputs(classifier, first, x, y, needs_labels)
     if needs_labels:
         _check_probabilities(classifier, images[:64])
-    codes = first.layer_codes(images)
+    # The codes are needed to pick top-k units and to train; a sweep served from
+    # the store needs neither (encoding 60,000 images costs seconds).
+    codes = first.layer_codes(images) if any(e.unit_indices is None for e in explainers) else None
     for e in explainers:
         if e.unit_indices is None:
             e.unit_indices = resolve_units(None, e.top_k, e.code_size, codes)
@@ -141,7 +143,7 @@ class _Sweep:
     """The data and settings one sweep's decoders train with."""
 
     classifier: keras.Model
-    codes: np.ndarray
+    codes: np.ndarray | None  # computed on first use when None
     images: np.ndarray
     labels: np.ndarray | None
     validation: tuple | None
@@ -160,6 +162,8 @@ class _Sweep:
                 f"together, {self.epochs} epochs on {len(self.images)} images"
             )
         decoders = [initial[id(e)] for e in members]
+        if self.codes is None:
+            self.codes = first.layer_codes(self.images)
         validation = None
         if self.validation is not None:
             v_codes, v_images, v_labels = self.validation

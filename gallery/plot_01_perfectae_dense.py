@@ -36,7 +36,6 @@ lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)
 run = explain_layer("mnist", "my_dense", alphas=alphas, profile=lesson.profile, seed=0)
 print(run.summary())
-print(run.sources())
 
 # %%
 # Eight test digits: three the classifier got right, five it got wrong

@@ -25,7 +25,6 @@ lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)
 run = explain_layer("mnist", "my_conv", alphas=alphas, profile=lesson.profile, seed=0)
 print(run.summary())
-print(run.sources())
 
 # %%
 # The reference grid

@@ -29,7 +29,6 @@ run = explain_layer(
     "mnist", "my_conv", classifier="diff", alphas=(0.0, 0.5), profile=lesson.profile, seed=0
 )
 print(run.summary())
-print(run.sources())
 shown = run.pick(seed=0)
 result = run.explain(shown.images)
 fig = plotting.reconstruction_grid(

@@ -29,7 +29,6 @@ lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)
 dense = explain_layer("fashion_mnist", "my_dense", alphas=alphas, profile=lesson.profile, seed=0)
 print(dense.summary())
-print(dense.sources())
 conv = explain_layer("fashion_mnist", "my_conv", alphas=alphas, profile=lesson.profile, seed=0)
 print(conv.summary())
 data, clf = dense.data, dense.classifier
