@@ -194,7 +194,7 @@ class _Rebuilder:
             explainer = RefAE(clf, fields["layer"], units=units)
             autoencoder = explainer.build_autoencoder(int(fields["seed"]))
             autoencoder.load_weights(self.folders[key] / WEIGHTS)
-            explainer._adopt(autoencoder)
+            explainer.adopt(autoencoder)
         self._explainers[key] = explainer
         return explainer
 

@@ -409,7 +409,15 @@ class RefAE(LayerExplainer):
             code = SelectUnits(self.unit_indices, name="units")(code)
         return keras.Model(inputs, decoder(code), name=f"refae_{self.layer_name}")
 
-    def _adopt(self, autoencoder: keras.Model) -> None:
+    def adopt(self, autoencoder: keras.Model) -> None:
+        """Use ``autoencoder`` (built by :meth:`build_autoencoder`, weights loaded) as this RefAE.
+
+        Parameters
+        ----------
+        autoencoder : keras.Model
+            The trained or loaded autoencoder; its encoder and decoder become
+            ``encoder`` and ``decoder``.
+        """
         self.autoencoder = autoencoder
         self.encoder = autoencoder.get_layer(f"refae_encoder_{self.layer_name}")
         self.decoder = autoencoder.layers[-1]
@@ -471,10 +479,13 @@ class RefAE(LayerExplainer):
                 None, self.top_k, self.code_size, self.layer_codes(images)
             )
         self.seed = int(seed)
+        fresh = self.build_autoencoder(
+            seed
+        )  # its initial weights key the store; it trains on a miss
         fields = {
             "kind": "refae",
             "recalibrate_batchnorm": True,
-            "init": fingerprint_model(self.build_autoencoder(seed)),
+            "init": fingerprint_model(fresh),
             **self._common_fields(epochs, batch_size, seed, array_digest(images)),
         }
         log = reporter(verbose)
@@ -487,7 +498,7 @@ class RefAE(LayerExplainer):
         def train(_requests):
             if log:
                 log(f"{label}: training {epochs} epochs on {len(images)} images")
-            autoencoder = self.build_autoencoder(seed)
+            autoencoder = fresh
             [history] = fit_reconstructors(
                 [autoencoder],
                 images,
@@ -517,7 +528,7 @@ class RefAE(LayerExplainer):
         [(autoencoder, self.record)] = obtain(
             False if callbacks else cache, [request], train, log=log
         )
-        self._adopt(autoencoder)
+        self.adopt(autoencoder)
         return self
 
     def reconstruct(self, x, *, batch_size: int = 512) -> np.ndarray:
@@ -601,6 +612,6 @@ class RefAE(LayerExplainer):
         ref.seed = int(state.get("seed", 0))
         autoencoder = ref.build_autoencoder(ref.seed)
         autoencoder.load_weights(folder / "autoencoder.weights.h5")
-        ref._adopt(autoencoder)
+        ref.adopt(autoencoder)
         ref._restore_record(state, folder)
         return ref

@@ -64,7 +64,6 @@ META = "meta.json"
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 BUNDLE_DIR = Path(__file__).parent / "pretrained"
-_SOURCES = ("trained", "cache", "pretrained")
 
 
 class ModelNotAvailable(RuntimeError):
