@@ -6,7 +6,10 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_images", "as_labels", "check_alpha", "image_shape_of"]
+__all__ = ["as_images", "as_labels", "check_alpha", "check_target", "image_shape_of"]
+
+#: What eq. 1's classification term can ask the classifier to see.
+TARGETS = ("labels", "predictions")
 
 
 def as_images(x, image_shape=(28, 28, 1), *, name: str = "x") -> np.ndarray:
@@ -81,6 +84,16 @@ def check_alpha(alpha) -> float:
         )
         raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}{hint}")
     return value
+
+
+def check_target(target) -> str:
+    """Return ``target`` if it is one of :data:`TARGETS`, or raise a ValueError that names it."""
+    if target not in TARGETS:
+        raise ValueError(
+            f"target must be 'labels' (the true classes, the reference) or 'predictions' "
+            f"(the classifier's own); got {target!r}"
+        )
+    return target
 
 
 def image_shape_of(model) -> tuple[int, int, int]:

@@ -204,6 +204,8 @@ class LayerExplainer:
         parts = [context.get("dataset", "given images"), self.layer_name, *self._label_extra()]
         if self.n_units != self.code_size:
             parts.append(self.describe_units())
+        if "randomised" in context:
+            parts.append(f"classifier randomised from the top to {context['randomised'][1:]}")
         if "profile" in context:
             parts.append(f"profile {context['profile']}")
         return f"{what} ({', '.join(map(str, parts))})"

@@ -33,6 +33,7 @@ from .datasets import load_dataset
 from .explainers import ClaDec, RefAE
 from .metrics import predict_labels
 from .profiles import get_profile
+from .sanity import cascading_randomisation
 from .store import (
     BUNDLE_DIR,
     MANIFEST,
@@ -179,12 +180,27 @@ class _Rebuilder:
                     return model
         raise LookupError(f"the classifier {fingerprint[:12]}... it explains is not in the bundle")
 
+    def _explained_classifier(self, fields: dict, context: dict):
+        if "randomised" not in context:
+            return self.classifier_by_fingerprint(fields["classifier"])
+        # A decoder of the randomisation test explains a re-initialised copy of a bundled classifier.
+        base = self.classifier_by_fingerprint(context["randomised_from"])
+        stages = dict(cascading_randomisation(base, seed=int(context["randomisation_seed"])))
+        model = stages[context["randomised"]]
+        if fingerprint_model(model) != fields["classifier"]:
+            raise LookupError(
+                f"re-initialising {context['randomised']} of classifier "
+                f"{context['randomised_from'][:12]}... gave other weights than the decoder was "
+                "trained on"
+            )
+        return model
+
     def explainer(self, key: str):
         if key in self._explainers:
             return self._explainers[key]
         meta = self.metas[key]
         fields, context = meta["fields"], meta.get("context", {})
-        clf = self.classifier_by_fingerprint(fields["classifier"])
+        clf = self._explained_classifier(fields, context)
         units = context.get("unit_indices")
         if fields["kind"] == "cladec":
             explainer = ClaDec(clf, fields["layer"], alpha=fields["alpha"], units=units)

@@ -227,6 +227,7 @@ def explain_layer(
     classifier: str = "perfect",
     alphas: Sequence[float] = (0.0, 0.5, 0.99, 0.999),
     refae: bool = True,
+    target: str = "labels",
     profile: str | Profile | None = None,
     seed: int = 0,
     verbose: int = 1,
@@ -246,6 +247,9 @@ def explain_layer(
         The ClaDec alphas, trained together in one pass.
     refae : bool
         Also obtain the reference autoencoder.
+    target : {"labels", "predictions"}
+        ClaDec's classification target (:class:`~cladec.ClaDec`): the true
+        labels (the reference) or the classifier's own predictions.
     profile : str, Profile or None
         The run profile (default ``CLADEC_PROFILE``): data slice and epochs.
     seed : int
@@ -265,7 +269,14 @@ def explain_layer(
     if refae:
         ref = RefAE(clf, layer, **explainer_kwargs).fit(data.x_train, **_refae_fit(fit, profile))
     sweep = fit_alpha_sweep(
-        clf, layer, list(alphas), data.x_train, data.y_train, **fit, **explainer_kwargs
+        clf,
+        layer,
+        list(alphas),
+        data.x_train,
+        data.y_train,
+        target=target,
+        **fit,
+        **explainer_kwargs,
     )
     return LayerExplanation(data, clf, layer, ref, sweep, profile, time.perf_counter() - start)
 

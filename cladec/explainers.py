@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._atomic import array_digest, atomic_dir
-from ._inputs import as_images, check_alpha
+from ._inputs import as_images, check_alpha, check_target
 from ._layer_explainer import _REFERENCE, RECIPE, LayerExplainer, as_model, read_state
 from ._logging import reporter
 from .store import ModelRequest, Trained, fingerprint_model, obtain
@@ -54,6 +54,12 @@ class ClaDec(LayerExplainer):
         Weight of the classification loss in eq. 1, in [0, 1]. 0: a pure
         decoder of the layer; towards 1: fidelity to the classifier over
         fidelity to the input.
+    target : {"labels", "predictions"}
+        The classes eq. 1's classification term asks the classifier to see
+        in a reconstruction: the true labels of the training images (the
+        reference, the default), or the explained classifier's own
+        predictions on them, so the decoder learns to draw the classifier's
+        decision, right or wrong. Only matters when alpha > 0.
     **kwargs
         Keyword-only settings, shared with :class:`RefAE`:
 
@@ -85,15 +91,21 @@ class ClaDec(LayerExplainer):
 
     kind = "cladec"
 
-    def __init__(self, classifier, layer: str | int, alpha: float = 0.0, **kwargs):
+    def __init__(
+        self, classifier, layer: str | int, alpha: float = 0.0, *, target: str = "labels", **kwargs
+    ):
         super().__init__(classifier, layer, **kwargs)
         self.alpha = check_alpha(alpha)
+        self.target = check_target(target)
 
     def _repr_extra(self) -> str:
-        return f"alpha={self.alpha:g}, "
+        extra = "" if self.target == "labels" else f"target={self.target!r}, "
+        return f"alpha={self.alpha:g}, {extra}"
 
     def _label_extra(self) -> list[str]:
-        return [f"alpha {self.alpha:g}"]
+        return [f"alpha {self.alpha:g}"] + (
+            [] if self.target == "labels" else ["target: the classifier's predictions"]
+        )
 
     def fit(
         self,
@@ -203,12 +215,15 @@ class ClaDec(LayerExplainer):
             fingerprint, layer, units, loss scale, optimizer, epochs, batch
             size, seed, data).
         """
-        return {
+        fields = {
             "kind": "cladec",
             "alpha": self.alpha,
             "decoder_init": fingerprint_model(decoder),
             **self._common_fields(epochs, batch_size, seed, data_hash),
         }
+        if self.alpha > 0 and self.target != "labels":  # the reference target keeps earlier keys
+            fields["target"] = self.target
+        return fields
 
     def save(self, path: str | Path) -> Path:
         """Save the decoder (Keras ``.keras``) and settings (``cladec.json``) in folder ``path``.
@@ -228,7 +243,7 @@ class ClaDec(LayerExplainer):
         with atomic_dir(path) as tmp:
             self.decoder.save(tmp / "decoder.keras")
             (tmp / "cladec.json").write_text(
-                json.dumps({**self._state(), "alpha": self.alpha}, indent=2)
+                json.dumps({**self._state(), "alpha": self.alpha, "target": self.target}, indent=2)
             )
         return path
 
@@ -256,6 +271,7 @@ class ClaDec(LayerExplainer):
             classifier,
             state["layer"],
             alpha=state["alpha"],
+            target=state.get("target", "labels"),
             units=state["unit_indices"],
             loss_scale=state["loss_scale"],
             learning_rate=state["learning_rate"],

@@ -84,9 +84,9 @@ def fit_decoders(
         ``{alpha: fitted ClaDec}`` in the order of ``alphas``.
     """
     first = explainers[0]
-    needs_labels = any(e.alpha > 0 for e in explainers)
+    needs_labels = any(e.alpha > 0 and _target(e) == "labels" for e in explainers)
     images, labels = _sweep_inputs(classifier, first, x, y, needs_labels)
-    if needs_labels:
+    if any(e.alpha > 0 for e in explainers):
         _check_probabilities(classifier, images[:64])
     # The codes are needed to pick top-k units and to train; a sweep served from
     # the store needs neither (encoding 60,000 images costs seconds).
@@ -95,11 +95,15 @@ def fit_decoders(
         if e.unit_indices is None:
             e.unit_indices = resolve_units(None, e.top_k, e.code_size, codes)
     validation = _validation_codes(first, classifier, validation_data, needs_labels)
+    targets = {"labels": labels if needs_labels else None}
+    if any(_target(e) == "predictions" for e in explainers):
+        targets["predictions"] = _predicted(classifier, images)
+        if validation is not None:
+            validation = (*validation, _predicted(classifier, validation[1]))
     run = _Sweep(
         classifier,
         codes,
         images,
-        labels,
         validation,
         epochs,
         batch_size,
@@ -107,12 +111,13 @@ def fit_decoders(
         callbacks,
         reporter(verbose),
     )
-    data_hash = array_digest(images, labels if needs_labels else None)
-    # Explainers with different subsets read different inputs; one pass per subset.
-    groups: dict[bytes, list] = {}
+    # Explainers with different subsets read different inputs, and explainers with
+    # different targets need other labels: one pass per (subset, target).
+    groups: dict[tuple, list] = {}
     for e in explainers:
-        groups.setdefault(e.unit_indices.tobytes(), []).append(e)
-    for group in groups.values():
+        groups.setdefault((e.unit_indices.tobytes(), _target(e)), []).append(e)
+    for (_units, target), group in groups.items():
+        data_hash = array_digest(images, targets[target])
         initial = {id(e): e.build_decoder(seed) for e in group}
         requests = [
             ModelRequest(
@@ -127,8 +132,8 @@ def fit_decoders(
         results = obtain(
             False if callbacks else cache,
             requests,
-            lambda missing, by_request=by_request, initial=initial: run.train(
-                [by_request[id(r)] for r in missing], initial
+            lambda missing, by_request=by_request, initial=initial, target=target: run.train(
+                [by_request[id(r)] for r in missing], initial, targets[target], target
             ),
             log=run.log,
         )
@@ -145,34 +150,35 @@ class _Sweep:
     classifier: keras.Model
     codes: np.ndarray | None  # computed on first use when None
     images: np.ndarray
-    labels: np.ndarray | None
-    validation: tuple | None
+    validation: tuple | None  # (codes, images, labels[, predicted labels])
     epochs: int
     batch_size: int
     seed: int
     callbacks: Sequence
     log: object
 
-    def train(self, members: list, initial: dict) -> list[Trained]:
+    def train(self, members: list, initial: dict, labels, target: str) -> list[Trained]:
         first, units = members[0], members[0].unit_indices
         if self.log:
             alphas = ", ".join(f"{e.alpha:g}" for e in members)
             self.log(
                 f"  ClaDec {first.layer_name} ({first.describe_units()}): training alpha {alphas} "
                 f"together, {self.epochs} epochs on {len(self.images)} images"
+                + (", towards the classifier's predictions" if target == "predictions" else "")
             )
         decoders = [initial[id(e)] for e in members]
         if self.codes is None:
             self.codes = first.layer_codes(self.images)
         validation = None
         if self.validation is not None:
-            v_codes, v_images, v_labels = self.validation
-            validation = (v_codes[:, units], v_images, v_labels)
+            v_codes, v_images, *v_labels = self.validation
+            v_target = v_labels[-1] if target == "predictions" else v_labels[0]
+            validation = (v_codes[:, units], v_images, v_target)
         histories = fit_reconstructors(
             decoders,
             self.codes[:, units],
             self.images,
-            self.labels,
+            labels,
             alphas=[e.alpha for e in members],
             classifier=self.classifier,
             loss_scale=first.loss_scale,
@@ -187,6 +193,15 @@ class _Sweep:
             labels=[f"a={e.alpha:g}" for e in members],
         )
         return [Trained(d, h, h.last()) for d, h in zip(decoders, histories)]
+
+
+def _target(explainer) -> str:
+    """The labels a decoder trains towards; at alpha 0 the classification term is off."""
+    return explainer.target if explainer.alpha > 0 else "labels"
+
+
+def _predicted(classifier: keras.Model, images: np.ndarray) -> np.ndarray:
+    return predict_batched(classifier, images).argmax(axis=1).astype(np.int64)
 
 
 def _check_probabilities(classifier: keras.Model, sample: np.ndarray) -> None:

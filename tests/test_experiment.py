@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import cladec
-
 from cladec.experiment import explain_layer, explain_subsets
 from cladec.profiles import Profile
 
@@ -56,7 +55,7 @@ def test_explain_without_refae_has_no_differences(layer_run):
     result = cladec.explain(layer_run.cladec[0.0], None, layer_run.data.x_test[:2])
     assert list(result.rows()) == [0.0]
     with pytest.raises(ValueError, match="differences need a RefAE"):
-        result.differences
+        _ = result.differences
     with pytest.raises(ValueError, match="at least one fitted ClaDec"):
         cladec.explain({}, layer_run.refae, layer_run.data.x_test[:2])
 
