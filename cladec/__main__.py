@@ -479,6 +479,60 @@ def _add_evaluation_options(parser) -> None:
     parser.add_argument("--n-test", type=count, default=None, help=argparse.SUPPRESS)
 
 
+def _add_saliency_parser(commands) -> None:
+    count = _argparse_type(_positive_int, "count")
+    parser = commands.add_parser(
+        "saliency",
+        help="compare ClaDec with saliency maps: deletion/insertion areas, randomisation test",
+        description=(
+            "Computes gradient, SmoothGrad, Integrated Gradients and Grad-CAM maps and ClaDec's "
+            "maps (my_dense, alpha 0.99) of the perfect classifier, their deletion and "
+            "insertion areas with a random and an ink baseline, and, on MNIST, the "
+            "model-parameter randomisation test."
+        ),
+        epilog="Writes faithfulness.csv, randomisation.csv and their figures into --out.",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        metavar="DATASET",
+        type=_argparse_type(check_dataset, "dataset"),
+        default=list(DATASET_NAMES),
+        help=f"datasets (default: {' '.join(DATASET_NAMES)})",
+    )
+    parser.add_argument("--digits", type=count, default=1000, help="test images (default 1000)")
+    parser.add_argument(
+        "--sanity-digits", type=count, default=200, help="test images of the randomisation test"
+    )
+    parser.add_argument("--profile", choices=config.PROFILE_NAMES, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="docs/results/saliency", metavar="DIR")
+    parser.set_defaults(func=_saliency_command)
+
+
+def _saliency_command(args) -> int:
+    from .saliency_study import run_saliency_study
+
+    words = ["python -m cladec saliency", "--datasets", *args.datasets, "--digits", args.digits]
+    words += ["--sanity-digits", args.sanity_digits, "--out", args.out]
+    try:
+        result = run_saliency_study(
+            args.datasets,
+            digits=args.digits,
+            sanity_digits=args.sanity_digits,
+            profile=args.profile,
+            seed=args.seed,
+            out=args.out,
+            command=" ".join(map(str, words)),
+        )
+    except DataSourceError as exc:
+        print(f"python -m cladec saliency: error: {exc}", file=sys.stderr)
+        return 1
+    for path in result["files"]:
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m cladec`` and its subcommands (builds without TensorFlow).
 
@@ -499,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="versions, settings and the data sources found")
     info.set_defaults(func=_info)
     _add_reproduce_parser(commands)
+    _add_saliency_parser(commands)
     return parser
 
 
