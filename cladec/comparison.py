@@ -237,7 +237,7 @@ def fit_randomised_cladec(
 class RandomisationStudy:
     """How much of each method's ranking survives each stage of the cascade.
 
-    Attributes
+    Parameters
     ----------
     stages : list of str
         ``"trained"``, then ``"+scores"``, ``"+my_dense"``, ...
@@ -253,11 +253,33 @@ class RandomisationStudy:
     correlations: dict = field(default_factory=dict)
 
     def mean(self, method: str) -> np.ndarray:
-        """float ``(S,)``: the mean correlation per stage."""
+        """The mean correlation per stage.
+
+        Parameters
+        ----------
+        method : str
+            A key of ``correlations``.
+
+        Returns
+        -------
+        ndarray
+            float ``(S,)``.
+        """
         return self.correlations[method].mean(axis=1)
 
     def sem(self, method: str) -> np.ndarray:
-        """float ``(S,)``: its standard error per stage."""
+        """The standard error of the mean correlation per stage.
+
+        Parameters
+        ----------
+        method : str
+            A key of ``correlations``.
+
+        Returns
+        -------
+        ndarray
+            float ``(S,)``.
+        """
         c = self.correlations[method]
         return c.std(axis=1, ddof=1) / np.sqrt(c.shape[1])
 
@@ -287,10 +309,12 @@ def randomisation_study(
         The images (float ``(N, H, W, C)`` in [0, 1] or uint8).
     labels : ndarray
         int ``(N,)`` true labels, for the stage accuracies.
-    methods, layer, seed
+    methods, layer
         As for :func:`method_maps`.
     ranking : str
         How the ClaDec maps rank pixels.
+    seed : int
+        Seeds SmoothGrad's noise.
 
     Returns
     -------

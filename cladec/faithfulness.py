@@ -35,7 +35,7 @@ MODES = ("deletion", "insertion")
 class Curves:
     """Probability curves of one map per image under deletion or insertion.
 
-    Attributes
+    Parameters
     ----------
     mode : str
         ``"deletion"`` or ``"insertion"``.

@@ -63,7 +63,18 @@ def class_probability(outputs, classes):
 
 
 def spatial_layers(model: keras.Model) -> list[str]:
-    """Names of the layers whose output is a feature map ``(N, h, w, c)`` (Grad-CAM's candidates)."""
+    """Names of the layers whose output is a feature map ``(N, h, w, c)`` (Grad-CAM's candidates).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any Keras model.
+
+    Returns
+    -------
+    list of str
+        The layer names, input to output.
+    """
     names = []
     for layer in model.layers:
         try:

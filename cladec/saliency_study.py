@@ -10,6 +10,8 @@ lines), and one figure per result, atomically, into ``out``.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from pathlib import Path
 
@@ -18,9 +20,9 @@ import numpy as np
 from . import comparison, heatmaps
 from ._atomic import atomic_file
 from .experiment import explain_layer
-from .results import _write_csv, run_provenance
+from .results import _split_provenance, _write_csv, run_provenance
 
-__all__ = ["FAITHFULNESS_FILE", "RANDOMISATION_FILE", "run_saliency_study"]
+__all__ = ["FAITHFULNESS_FILE", "RANDOMISATION_FILE", "run_saliency_study", "read_study_csv"]
 
 FAITHFULNESS_FILE = "faithfulness.csv"
 RANDOMISATION_FILE = "randomisation.csv"
@@ -178,3 +180,28 @@ def run_saliency_study(
             f"{seconds:.0f} s")  # fmt: skip
     files += sorted(out.glob("*.png"))
     return {"faithfulness": rows, "randomisation": study, "files": files}
+
+
+def read_study_csv(path) -> tuple[dict, list[dict]]:
+    """Read a file :func:`run_saliency_study` wrote: its provenance and its rows.
+
+    Parameters
+    ----------
+    path : path-like
+        ``faithfulness.csv`` or ``randomisation.csv``.
+
+    Returns
+    -------
+    provenance : dict
+        The ``# key: value`` lines.
+    rows : list of dict
+        One per data line, numbers as float where the column holds them.
+    """
+    provenance, body = _split_provenance(Path(path).read_text(encoding="utf-8"))
+    rows = []
+    for row in csv.DictReader(io.StringIO(body)):
+        for key in ("area", "sem", "accuracy", "mean_rank_correlation"):
+            if key in row:
+                row[key] = float(row[key])
+        rows.append(row)
+    return provenance, rows

@@ -77,6 +77,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_gallery.gen_gallery",
     "cladec_results",
+    "cladec_saliency",
 ]
 
 templates_path = ["_templates"]

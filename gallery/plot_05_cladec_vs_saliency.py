@@ -93,16 +93,16 @@ for name, values in maps.items():
 #
 # Faithfulness: delete or insert pixels in each map's order
 # ---------------------------------------------------------
-# For 250 test digits, each map's ranking deletes pixels (sets them to black)
-# 28 at a time, most important first, and the classifier's probability for
+# For 200 test digits, each map's ranking deletes pixels (sets them to black)
+# about 39 at a time (one twentieth of the image), most important first, and the classifier's probability for
 # its predicted class is tracked; insertion starts from black and reveals the
 # pixels in the same order. Two baselines know nothing of the model: a random
 # order, and **ink**, the image's own brightness. A smaller deletion area and
 # a larger insertion area mean a more faithful ranking.
-n = 250
+n = 200
 x = data.x_test[:n, ..., None] / np.float32(255)
 many = comparison.method_maps(clf, x, cladec=cladec_maps, layer="my_conv")
-rows, curves = comparison.faithfulness_table(clf, x, many, steps=28)
+rows, curves = comparison.faithfulness_table(clf, x, many, steps=20)
 areas = {(r["method"], r["mode"]): r for r in rows}
 print(f"{'map':<22} {'deletion':>16} {'insertion':>16}   (mean area +- standard error, {n} digits)")
 for name in dict.fromkeys(r["method"] for r in rows):

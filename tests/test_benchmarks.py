@@ -71,3 +71,11 @@ def test_eval_accuracy_script_prints_every_epoch():
                 rf"mnist / my_dense, {name}: after epoch {epoch}, test accuracy 0\.\d{{4}} \(\d+ s\)",
                 out,
             )
+
+
+def test_saliency_bench_prints_both_times_per_method():
+    out = _run("bench_saliency.py", "--images", "4", "--repeats", "1")
+    for method in ("gradient", "smoothgrad", "integrated_gradients", "gradcam"):
+        assert re.search(
+            rf"{method}: PAIR [\d.]+ ms, cladec [\d.]+ ms, ratio cladec / PAIR \d+\.\d\d", out
+        ), out

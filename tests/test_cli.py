@@ -73,6 +73,7 @@ def test_the_probe_sees_heavy_imports():
         ["pretrained", "--help"],
         ["pretrained", "build", "--help"],
         ["pretrained", "verify", "--help"],
+        ["saliency", "--help"],
     ],
 )
 def test_help_answers_without_tensorflow(argv):
@@ -85,7 +86,7 @@ def test_help_answers_without_tensorflow(argv):
 
 def test_top_level_help_lists_every_command():
     result, _ = _run("--help")
-    for command in ("cache", "explain", "pretrained", "reproduce", "info", "--version"):
+    for command in ("cache", "explain", "pretrained", "reproduce", "saliency", "info", "--version"):
         assert command in result.stdout
 
 
@@ -107,6 +108,8 @@ def test_top_level_help_lists_every_command():
         (["explain", *FIG], {"CLADEC_PROFILE": "bogus"}, ["'bogus'", "full, quick"]),
         (["pretrained", "build", "--gallery", "no-such-folder"], {}, ["is not a folder"]),
         (["cache", "import"], {}, ["the following arguments are required: FILE"]),
+        (["saliency", "--datasets", "cifar10"], {}, ["'cifar10'", "mnist, fashion_mnist"]),
+        (["saliency", "--digits", "0"], {}, ["'0'", "positive whole number"]),
         (["frobnicate"], {}, ["invalid choice", "'frobnicate'", "reproduce"]),
         ([], {}, ["the following arguments are required: COMMAND"]),
     ],

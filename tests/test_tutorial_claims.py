@@ -28,11 +28,17 @@ def shipped(tmp_path_factory):
     patch.setenv("CLADEC_PRETRAINED", "1")
     runs = {}
 
-    def get(dataset, layer, classifier="perfect", alphas=ALPHAS):
-        key = (dataset, layer, classifier, alphas)
+    def get(dataset, layer, classifier="perfect", alphas=ALPHAS, **kwargs):
+        key = (dataset, layer, classifier, alphas, tuple(sorted(kwargs.items())))
         if key not in runs:
             runs[key] = explain_layer(
-                dataset, layer, classifier=classifier, alphas=alphas, profile="full", verbose=0
+                dataset,
+                layer,
+                classifier=classifier,
+                alphas=alphas,
+                profile="full",
+                verbose=0,
+                **kwargs,
             )
         return runs[key]
 
@@ -140,3 +146,58 @@ def test_fashion_dense_cladec_keeps_more_class_information_than_refae(shipped):
     assert accuracies == sorted(accuracies)
     assert all(r.reconstruction_loss > 2 * refae.reconstruction_loss for r in cladec_rows)
     assert all(r.eval_from_cache for r in rows[1:])
+
+
+# -- tutorial 05: ClaDec beside saliency maps ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def saliency_runs(shipped):
+    run = shipped("mnist", "my_dense", alphas=(0.99,))
+    own = shipped("mnist", "my_dense", alphas=(0.99,), refae=False, target="predictions")
+    return run, own
+
+
+@pytest.fixture(scope="module")
+def faithfulness(saliency_runs):
+    """The tutorial's faithfulness table: the same digits, maps and steps."""
+    from cladec import comparison
+
+    run, own = saliency_runs
+    x = run.data.x_test[:TUTORIAL_05_DIGITS, ..., None] / np.float32(255)
+    maps = comparison.method_maps(
+        run.classifier,
+        x,
+        cladec={
+            "ClaDec, true labels": (run.cladec[0.99], run.refae, "magnitude"),
+            "ClaDec, predictions": (own.cladec[0.99], run.refae, "magnitude"),
+        },
+        layer="my_conv",
+    )
+    rows, _ = comparison.faithfulness_table(run.classifier, x, maps, steps=TUTORIAL_05_STEPS)
+    return {(r["method"], r["mode"]): r["area"] for r in rows}
+
+
+TUTORIAL_05_DIGITS, TUTORIAL_05_STEPS = 200, 20
+
+
+def test_integrated_gradients_is_the_most_faithful_and_the_plain_gradient_near_random(faithfulness):
+    a = faithfulness
+    methods = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
+    # plot_05: Integrated Gradients has the smallest deletion and largest insertion area
+    assert min(methods, key=lambda m: a[(m, "deletion")]) == "integrated_gradients"
+    assert max(methods, key=lambda m: a[(m, "insertion")]) == "integrated_gradients"
+    # plot_05: the plain gradient is close to a random order
+    assert abs(a[("gradient", "deletion")] - a[("random", "deletion")]) < 0.06
+    # plot_05: the ink baseline beats every method but Integrated Gradients at deletion
+    for m in ("gradient", "smoothgrad", "gradcam", "ClaDec, true labels"):
+        assert a[("ink", "deletion")] < a[(m, "deletion")], m
+
+
+def test_cladec_map_beats_random_and_the_plain_gradient_not_the_ink(faithfulness):
+    a = faithfulness
+    for name in ("ClaDec, true labels", "ClaDec, predictions"):
+        assert a[(name, "deletion")] < a[("random", "deletion")] - 0.1
+        assert a[(name, "deletion")] < a[("gradient", "deletion")]
+        assert a[(name, "insertion")] > a[("gradient", "insertion")]
+        assert a[(name, "deletion")] > a[("ink", "deletion")]
