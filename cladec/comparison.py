@@ -120,11 +120,24 @@ def method_maps(
 def ranking_scores(name: str, values: np.ndarray) -> np.ndarray:
     """The pixel ranking a map gives: gradients rank by magnitude, the others by value.
 
-    A gradient's sign says in which direction a pixel would move the
-    probability; deleting or inserting it matters either way, so gradient and
-    SmoothGrad maps rank by their absolute value (as in Simonyan et al. and
-    the deletion metric's paper). Integrated Gradients' signed attributions,
-    Grad-CAM's rectified map and the ClaDec maps rank by their value.
+    A gradient's sign says in which direction a pixel would move the score;
+    deleting or inserting it matters either way, so gradient and SmoothGrad
+    maps rank by their absolute value (as Simonyan et al. draw them).
+    Integrated Gradients' signed attributions (the evidence for the class
+    first, the evidence against it last), Grad-CAM's rectified map and the
+    ClaDec maps rank by their value.
+
+    Parameters
+    ----------
+    name : str
+        The map's name (a method of :data:`cladec.saliency.METHODS` or another).
+    values : ndarray
+        The map.
+
+    Returns
+    -------
+    ndarray
+        The scores, highest first.
     """
     return np.abs(values) if name in ("gradient", "smoothgrad") else values
 
@@ -144,7 +157,7 @@ def faithfulness_table(
         ``{name: (N, H, W) map}``; ``"ink"`` (the image's brightness) and
         ``"random"`` are added.
     seed : int
-        Seeds the random ordering.
+        Seeds the random ordering and the order of tied pixels.
     steps : int
         Points per curve after the first.
 
@@ -156,6 +169,9 @@ def faithfulness_table(
         ``{(method, mode): Curves}``.
     """
     named = dict(maps)
+    clash = sorted({"ink", "random"} & set(named))
+    if clash:
+        raise ValueError(f"maps named {clash} would be overwritten by the baselines; rename them")
     x = np.asarray(images)
     x = x / np.float32(255) if x.dtype == np.uint8 else x.reshape(x.shape[:3])
     # Two maps that know nothing of the model: a random order (the floor) and the
@@ -166,7 +182,7 @@ def faithfulness_table(
     for name, values in named.items():
         scores = ranking_scores(name, values)
         for mode in MODES:
-            c = perturbation_curves(classifier, images, scores, mode, steps=steps)
+            c = perturbation_curves(classifier, images, scores, mode, steps=steps, seed=seed)
             mean, sem = area_summary(c.areas)
             rows.append({"method": name, "mode": mode, "area": mean, "sem": sem, "n": len(c.areas)})
             curves[(name, mode)] = c

@@ -98,6 +98,7 @@ def perturbation_curves(
     classes=None,
     steps: int = 49,
     baseline: float = 0.0,
+    seed: int = 0,
     batch_size: int = 1024,
 ) -> Curves:
     """Delete (or insert) pixels in the order ``scores`` ranks them, highest first.
@@ -109,7 +110,8 @@ def perturbation_curves(
     images : ndarray
         uint8 ``(N, H, W)`` or float ``(N, H, W, C)`` in [0, 1].
     scores : ndarray
-        float ``(N, H, W)``: one ranking per image; ties are broken by pixel index.
+        float ``(N, H, W)``: one ranking per image; ties are broken in a
+        random order (seeded by ``seed``).
     mode : {"deletion", "insertion"}
         Remove pixels from the image, or reveal them on the baseline.
     classes : None or int ndarray ``(N,)``
@@ -120,6 +122,8 @@ def perturbation_curves(
         49: 16 of MNIST's 784 per step).
     baseline : float
         The value of a deleted (or not yet inserted) pixel.
+    seed : int
+        Seeds the order of tied pixels.
     batch_size : int
         Images per classifier call.
 
@@ -149,8 +153,12 @@ def perturbation_curves(
         return predict_batched(model, x, batch_size).argmax(axis=1).astype(np.int32)
 
     cls = _check_classes(classes, n, int(model.output_shape[-1]), predicted)
-    # Rank of each pixel: 0 for the highest score (stable, so ties go by index).
-    order = np.argsort(-ranking.reshape(n, h * w), axis=1, kind="stable")
+    # Rank of each pixel: 0 for the highest score. Ties (Grad-CAM's zeros, the
+    # black background of an ink map) are broken at random, seeded, not by
+    # position, which would delete the top rows first.
+    flat = ranking.reshape(n, h * w)
+    shuffle = np.random.default_rng(seed).random(flat.shape)
+    order = np.lexsort((shuffle, -flat), axis=1)
     rank = np.empty_like(order)
     rank[np.arange(n)[:, None], order] = np.arange(h * w)[None, :]
     rank = rank.reshape(n, h, w, 1)

@@ -26,6 +26,11 @@ LABELS = {
     "ink": "Ink (the image itself)",
     "random": "Random",
 }
+#: The baselines' line styles: they know nothing of the model.
+_BASELINE_STYLES = {
+    "random": {"color": "0.55", "linestyle": "--"},
+    "ink": {"color": "0.1", "linestyle": ":", "linewidth": 2},
+}
 
 
 def label_of(name: str) -> str:
@@ -114,7 +119,7 @@ def faithfulness_curves(curves: Mapping[tuple, object], *, title: str | None = N
         for (name, m), c in curves.items():
             if m != mode:
                 continue
-            style = {"color": "0.5", "linestyle": "--"} if name in ("random", "ink") else {}
+            style = _BASELINE_STYLES.get(name, {})
             ax.plot(
                 100 * c.fractions,
                 c.mean_curve(),
@@ -150,7 +155,7 @@ def randomisation_curves(study, *, title: str | None = None) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     x = np.arange(len(study.stages))
     for name in study.correlations:
-        style = {"color": "0.5", "linestyle": "--"} if name in ("random", "ink") else {}
+        style = _BASELINE_STYLES.get(name, {})
         ax.errorbar(
             x,
             study.mean(name),
@@ -166,7 +171,8 @@ def randomisation_curves(study, *, title: str | None = None) -> Figure:
     ax.set_xlabel("weights re-initialised from the output down to ...", fontsize=_LABEL_SIZE)
     ax.set_ylabel("rank correlation with the trained model's map")
     ax.axhline(0, color="0.7", linewidth=0.8)
-    ax.set_ylim(-0.2, 1.05)
+    lowest = min(float(study.mean(name).min()) for name in study.correlations)
+    ax.set_ylim(min(-0.2, lowest - 0.1), 1.05)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     if title:

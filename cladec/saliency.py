@@ -148,7 +148,7 @@ def _as_list(outputs):
 
 
 class _Gradients:
-    """Gradients of the class score, compiled once per classifier and batch shape."""
+    """Gradients of the class score, compiled once per call of :func:`saliency_maps`."""
 
     def __init__(self, model: keras.Model, score: str):
         f = _class_score(model, score)
@@ -189,8 +189,18 @@ def _smoothgrad(grads: _Gradients, x, classes, batch_size, samples, noise, seed,
 
 def _integrated(grads: _Gradients, x, classes, batch_size, steps, baseline, **_):
     # Midpoint rule on the straight path from the baseline (Sundararajan et al., 2017):
-    # the attributions sum to p(x) - p(baseline) up to the quadrature error.
-    base = np.broadcast_to(np.asarray(baseline, np.float32), x.shape)
+    # the attributions sum to the score's change, f(x) - f(baseline), up to the
+    # quadrature error.
+    base = np.asarray(baseline, np.float32)
+    if base.ndim == 2 and base.shape == x.shape[1:3]:
+        base = base[..., None]  # one (H, W) image for all
+    try:
+        base = np.broadcast_to(base, x.shape)
+    except ValueError:
+        raise ValueError(
+            f"baseline must be a number, one image {x.shape[1:]} or {x.shape[1:3]}, or one per "
+            f"image {x.shape}; got shape {base.shape}"
+        ) from None
     total = np.zeros(x.shape, np.float32)
     for k in range(steps):
         point = base + (k + 0.5) / steps * (x - base)

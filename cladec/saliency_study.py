@@ -45,7 +45,7 @@ def _cladec_maps(run, own) -> dict:
     return maps
 
 
-def _faithfulness(dataset, profile, digits, seed, out, log) -> tuple[list, object]:
+def _faithfulness(dataset, profile, digits, seed, out, log) -> tuple[list, object, float]:
     start = time.perf_counter()
     run = explain_layer(dataset, LAYER, alphas=(ALPHA,), profile=profile, seed=seed, verbose=0)
     own = explain_layer(
@@ -178,7 +178,9 @@ def run_saliency_study(
         )
         log(f"randomisation test: {len(study.stages)} stages on {sanity_digits} digits, "
             f"{seconds:.0f} s")  # fmt: skip
-    files += sorted(out.glob("*.png"))
+    files += [out / f"faithfulness-{d}.png" for d in datasets]
+    if study is not None:
+        files.append(out / "randomisation.png")
     return {"faithfulness": rows, "randomisation": study, "files": files}
 
 

@@ -49,9 +49,14 @@ def cascade_for(model: keras.Model) -> tuple[tuple[str, ...], ...]:
 
 def _reinitialise(layer: keras.layers.Layer, seed: int) -> None:
     config = layer.get_config()
+    # Every initialiser gets its own explicit seed, so the new weights depend on
+    # the seed alone, never on global random state (the decoders trained on a
+    # randomised classifier are stored under its weights' fingerprint).
+    for k, name in enumerate(sorted(n for n in config if n.endswith("_initializer"))):
+        spec = config[name]
+        if isinstance(spec, dict) and "seed" in spec.get("config", {}):
+            config[name] = {**spec, "config": {**spec["config"], "seed": seed * 100 + k}}
     fresh = type(layer).from_config(config)
-    # Draw new weights with the layer's own initialisers, seeded per layer name.
-    keras.utils.set_random_seed(seed)
     fresh.build(layer.input.shape)
     layer.set_weights(fresh.get_weights())
 

@@ -140,6 +140,11 @@ def fit_decoders(
         for e, (decoder, record) in zip(group, results):
             e.decoder, e.record = decoder, record
     by_alpha = {e.alpha: e for e in explainers}
+    if len(by_alpha) < len(explainers):
+        raise ValueError(
+            "two explainers of one sweep share an alpha; fit those with different targets or "
+            "settings in separate sweeps"
+        )
     return {check_alpha(a): by_alpha[check_alpha(a)] for a in alphas} if alphas else by_alpha
 
 

@@ -34,7 +34,7 @@ def test_the_prediction_target_trains_towards_the_classifiers_answers(
     labels = cladec.fit_alpha_sweep(perfect_classifier, "my_dense", [0.9], x, y, cache=store, **FIT)
     fields = [e.meta["fields"] for e in store.entries()]
     entries = {(f["alpha"], f.get("target")): f for f in fields}
-    # alpha 0 has no classification term: one decoder, shared by both targets' keys
+    # alpha 0 has no classification term: its key carries no target
     assert set(entries) == {(0.0, None), (0.9, "predictions"), (0.9, None)}
     assert entries[(0.9, "predictions")]["data"] == array_digest(_images(x), predicted)
     assert entries[(0.9, None)]["data"] == array_digest(_images(x), y.astype(np.int64))

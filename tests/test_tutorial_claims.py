@@ -189,15 +189,38 @@ def test_integrated_gradients_is_the_most_faithful_and_the_plain_gradient_near_r
     assert max(methods, key=lambda m: a[(m, "insertion")]) == "integrated_gradients"
     # plot_05: the plain gradient is close to a random order
     assert abs(a[("gradient", "deletion")] - a[("random", "deletion")]) < 0.06
-    # plot_05: the ink baseline beats every method but Integrated Gradients at deletion
+    # plot_05: ink beats every method but Integrated Gradients at deletion, and all at insertion
     for m in ("gradient", "smoothgrad", "gradcam", "ClaDec, true labels"):
         assert a[("ink", "deletion")] < a[(m, "deletion")], m
+    assert a[("integrated_gradients", "deletion")] < a[("ink", "deletion")]
+    for m in (*methods, "ClaDec, true labels", "ClaDec, predictions"):
+        assert a[("ink", "insertion")] > a[(m, "insertion")], m
 
 
-def test_cladec_map_beats_random_and_the_plain_gradient_not_the_ink(faithfulness):
+def test_cladec_map_comes_after_integrated_gradients_and_before_the_other_methods(faithfulness):
     a = faithfulness
-    for name in ("ClaDec, true labels", "ClaDec, predictions"):
-        assert a[(name, "deletion")] < a[("random", "deletion")] - 0.1
-        assert a[(name, "deletion")] < a[("gradient", "deletion")]
-        assert a[(name, "insertion")] > a[("gradient", "insertion")]
-        assert a[(name, "deletion")] > a[("ink", "deletion")]
+    name = "ClaDec, true labels"
+    for mode, better in (("deletion", float.__lt__), ("insertion", float.__gt__)):
+        for other in ("gradient", "smoothgrad", "gradcam", "random"):
+            assert better(a[(name, mode)], a[(other, mode)]), (mode, other)
+        for other in ("integrated_gradients", "ink"):
+            assert not better(a[(name, mode)], a[(other, mode)]), (mode, other)
+
+
+def test_where_each_map_puts_its_weight_on_the_eight_digits(saliency_runs):
+    from cladec import comparison
+
+    run, own = saliency_runs
+    shown = run.pick(n_right=3, n_wrong=5, seed=0)
+    maps = comparison.method_maps(
+        run.classifier,
+        shown.images,
+        cladec={"ClaDec": (run.cladec[0.99], run.refae, "magnitude")},
+        layer="my_conv",
+    )
+    ink = shown.images > 0.2 * 255
+    share = {k: np.abs(v)[ink].sum() / np.abs(v).sum() for k, v in maps.items()}
+    # plot_05: gradient and SmoothGrad no more on the ink than its share of the pixels
+    assert share["gradient"] < ink.mean() + 0.02 and share["smoothgrad"] < ink.mean() + 0.02
+    assert share["integrated_gradients"] > 0.9  # nearly all on the ink
+    assert 0.55 < share["ClaDec"] < 0.8  # about two thirds
