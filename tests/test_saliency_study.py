@@ -24,7 +24,12 @@ def test_the_study_writes_both_tables_and_their_figures(shipped_only, capsys, mo
     assert main([*argv, "--out", "study"]) == 0
     out = shipped_only / "study"
     printed = capsys.readouterr().out
-    for name in (FAITHFULNESS_FILE, RANDOMISATION_FILE, "faithfulness-mnist.png", "randomisation.png"):
+    for name in (
+        FAITHFULNESS_FILE,
+        RANDOMISATION_FILE,
+        "faithfulness-mnist.png",
+        "randomisation.png",
+    ):
         assert (out / name).is_file() and f"wrote study/{name}" in printed
     provenance, rows = read_study_csv(out / FAITHFULNESS_FILE)
     assert provenance["command"].startswith("python -m cladec saliency --datasets mnist")
