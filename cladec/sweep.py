@@ -97,9 +97,12 @@ def fit_decoders(
     validation = _validation_codes(first, classifier, validation_data, needs_labels)
     targets = {"labels": labels if needs_labels else None}
     if any(_target(e) == "predictions" for e in explainers):
-        targets["predictions"] = _predicted(classifier, images)
+        # Computed only to train: the key names the target and the classifier's
+        # fingerprint instead, so a machine whose float rounding flips one of 60,000
+        # predictions still finds the stored decoder.
+        targets["predictions"] = _Predicted(classifier, images)
         if validation is not None:
-            validation = (*validation, _predicted(classifier, validation[1]))
+            validation = (*validation, _Predicted(classifier, validation[1]))
     run = _Sweep(
         classifier,
         codes,
@@ -117,7 +120,7 @@ def fit_decoders(
     for e in explainers:
         groups.setdefault((e.unit_indices.tobytes(), _target(e)), []).append(e)
     for (_units, target), group in groups.items():
-        data_hash = array_digest(images, targets[target])
+        data_hash = array_digest(images, targets[target] if target == "labels" else None)
         initial = {id(e): e.build_decoder(seed) for e in group}
         requests = [
             ModelRequest(
@@ -163,6 +166,8 @@ class _Sweep:
     log: object
 
     def train(self, members: list, initial: dict, labels, target: str) -> list[Trained]:
+        if isinstance(labels, _Predicted):
+            labels = labels()
         first, units = members[0], members[0].unit_indices
         if self.log:
             alphas = ", ".join(f"{e.alpha:g}" for e in members)
@@ -177,7 +182,7 @@ class _Sweep:
         validation = None
         if self.validation is not None:
             v_codes, v_images, *v_labels = self.validation
-            v_target = v_labels[-1] if target == "predictions" else v_labels[0]
+            v_target = v_labels[-1]() if target == "predictions" else v_labels[0]
             validation = (v_codes[:, units], v_images, v_target)
         histories = fit_reconstructors(
             decoders,
@@ -205,8 +210,17 @@ def _target(explainer) -> str:
     return explainer.target if explainer.alpha > 0 else "labels"
 
 
-def _predicted(classifier: keras.Model, images: np.ndarray) -> np.ndarray:
-    return predict_batched(classifier, images).argmax(axis=1).astype(np.int64)
+class _Predicted:
+    """The classifier's predicted classes of ``images``, computed on first call."""
+
+    def __init__(self, classifier: keras.Model, images: np.ndarray):
+        self.classifier, self.images, self._labels = classifier, images, None
+
+    def __call__(self) -> np.ndarray:
+        if self._labels is None:
+            probs = predict_batched(self.classifier, self.images)
+            self._labels = probs.argmax(axis=1).astype(np.int64)
+        return self._labels
 
 
 def _check_probabilities(classifier: keras.Model, sample: np.ndarray) -> None:

@@ -36,7 +36,8 @@ def test_the_prediction_target_trains_towards_the_classifiers_answers(
     entries = {(f["alpha"], f.get("target")): f for f in fields}
     # alpha 0 has no classification term: its key carries no target
     assert set(entries) == {(0.0, None), (0.9, "predictions"), (0.9, None)}
-    assert entries[(0.9, "predictions")]["data"] == array_digest(_images(x), predicted)
+    # the key names the target (and the classifier's fingerprint), not the predicted labels
+    assert entries[(0.9, "predictions")]["data"] == array_digest(_images(x), None)
     assert entries[(0.9, None)]["data"] == array_digest(_images(x), y.astype(np.int64))
     assert sweep[0.9].target == "predictions" and labels[0.9].target == "labels"
     assert not np.allclose(sweep[0.9].reconstruct(x_test), labels[0.9].reconstruct(x_test))

@@ -224,3 +224,43 @@ def test_where_each_map_puts_its_weight_on_the_eight_digits(saliency_runs):
     assert share["gradient"] < ink.mean() + 0.02 and share["smoothgrad"] < ink.mean() + 0.02
     assert share["integrated_gradients"] > 0.9  # nearly all on the ink
     assert 0.55 < share["ClaDec"] < 0.8  # about two thirds
+
+
+def test_the_prediction_target_draws_misread_digits_as_the_classifiers_answer(saliency_runs):
+    run, own = saliency_runs
+    data = run.data
+    read = {
+        name: metrics.misread_readings(run.classifier, data.x_test, source, data.y_test)
+        for name, source in (
+            ("refae", run.refae), ("labels", run.cladec[0.99]), ("predictions", own.cladec[0.99])
+        )
+    }  # fmt: skip
+    # plot_05: RefAE's copies are misread most often; the true-label decoder draws
+    # about a third as the truth; the prediction target about ten points more as the answer
+    assert read["refae"]["as_predicted"] > read["predictions"]["as_predicted"]
+    assert 0.25 < read["labels"]["as_true"] < 0.45
+    assert read["predictions"]["as_predicted"] > read["labels"]["as_predicted"] + 0.05
+    losses = {
+        k: metrics.loss_terms(e, data.x_test, data.y_test, alpha=0.99)["reconstruction_loss"]
+        for k, e in (("labels", run.cladec[0.99]), ("predictions", own.cladec[0.99]))
+    }
+    assert losses["predictions"] < losses["labels"]  # plot_05: closer to the input
+
+
+def test_randomisation_breaks_the_saliency_maps_and_only_partly_cladec(saliency_runs):
+    from cladec import comparison
+
+    run, _ = saliency_runs
+    stages = comparison.fit_randomised_cladec(run, 0.99, seed=0, verbose=0)
+    study = comparison.randomisation_study(
+        stages, run.refae, run.data.x_test[:100], run.data.y_test[:100], layer="my_conv"
+    )
+    assert study.stages == ["trained", "+scores", "+my_dense", "+conv2", "+conv1"]
+    assert study.accuracies[0] > 0.95 and all(a < 0.2 for a in study.accuracies[1:])
+    for method in ("gradient", "smoothgrad", "integrated_gradients", "gradcam"):
+        assert study.mean(method)[1] <= 0.26, method  # a quarter or less after +scores
+        assert study.mean(method)[-1] < 0.2, method  # below a fifth when all is random
+    np.testing.assert_allclose(study.mean("ink"), 1.0)
+    cladec_mean = study.mean("cladec")
+    assert 0.35 < cladec_mean[1] < 0.65  # about half after +scores
+    assert cladec_mean[-1] > 0.5  # most of it when every layer is random
