@@ -1,8 +1,9 @@
 """The committed saliency comparison: ``python -m cladec saliency``.
 
 For each dataset: the deletion and insertion areas of every saliency method,
-of ClaDec's maps (every ranking of :data:`cladec.comparison.CLADEC_RANKINGS`,
-with the true-label and the prediction target) and of the two baselines, on
+of ClaDec's maps (every ranking of :data:`cladec.comparison.CLADEC_RANKINGS`
+with the true-label target, and the magnitude ranking with the prediction
+target) and of the two baselines, on
 the first ``digits`` test images; for MNIST, the randomisation test. Writes
 ``faithfulness.csv`` and ``randomisation.csv`` (with provenance comment
 lines), and one figure per result, atomically, into ``out``.
@@ -37,11 +38,13 @@ def _save_figure(fig, path: Path) -> None:
     plt.close(fig)
 
 
+#: Points per curve after the first (each step changes 5 % of the pixels), as in tutorial 05.
+STEPS = 20
+
+
 def _cladec_maps(run, own) -> dict:
-    maps = {}
-    for ranking in comparison.CLADEC_RANKINGS:
-        maps[f"cladec_{ranking}"] = (run.cladec[ALPHA], run.refae, ranking)
-        maps[f"cladec_predictions_{ranking}"] = (own.cladec[ALPHA], run.refae, ranking)
+    maps = {f"cladec_{r}": (run.cladec[ALPHA], run.refae, r) for r in comparison.CLADEC_RANKINGS}
+    maps["cladec_predictions_magnitude"] = (own.cladec[ALPHA], run.refae, "magnitude")
     return maps
 
 
@@ -56,7 +59,7 @@ def _faithfulness(dataset, profile, digits, seed, out, log) -> tuple[list, objec
     maps = comparison.method_maps(
         run.classifier, x, cladec=_cladec_maps(run, own), layer=GRADCAM_LAYER, seed=seed
     )
-    rows, curves = comparison.faithfulness_table(run.classifier, x, maps, seed=seed)
+    rows, curves = comparison.faithfulness_table(run.classifier, x, maps, seed=seed, steps=STEPS)
     shown = {k: c for k, c in curves.items() if not k[0].startswith("cladec_predictions")}
     _save_figure(
         heatmaps.faithfulness_curves(shown, title=f"{dataset}, {len(x)} test images"),

@@ -36,7 +36,7 @@ def test_the_study_writes_both_tables_and_their_figures(shipped_only, capsys, mo
     assert "--out study" in provenance["command"] and str(shipped_only) not in provenance["command"]
     methods = {r["method"] for r in rows}
     assert {"gradient", "smoothgrad", "integrated_gradients", "gradcam", "ink", "random"} <= methods
-    assert {"cladec_magnitude", "cladec_predictions_reconstruction"} <= methods
+    assert {"cladec_magnitude", "cladec_reconstruction", "cladec_predictions_magnitude"} <= methods
     assert all(r["n"] == "12" and 0 <= r["area"] <= 1 for r in rows)
     _, stages = read_study_csv(out / RANDOMISATION_FILE)
     assert [r["stage"] for r in stages if r["method"] == "cladec"] == [
