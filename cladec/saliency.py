@@ -19,6 +19,8 @@ noise sample and image, 6 times slower than the batched version here.
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Sequence
 
 import keras
@@ -147,20 +149,46 @@ def _as_list(outputs):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
+# Compiled functions per classifier: building a new tf.function on every call
+# retraces each time (and TensorFlow warns about it, which fails a -W docs build).
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _NoRetracingHint(logging.Filter):
+    """Drop TensorFlow's retracing hint: each classifier (e.g. every stage of the
+    randomisation test) is a new model and compiles its own function, by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_NoRetracingHint())
+
+
+def _compiled(model: keras.Model, key: tuple, make):
+    per_model = _COMPILED.setdefault(model, {})
+    if key not in per_model:
+        per_model[key] = make()
+    return per_model[key]
+
+
 class _Gradients:
-    """Gradients of the class score, compiled once per call of :func:`saliency_maps`."""
+    """Gradients of the class score, compiled once per classifier and score."""
 
     def __init__(self, model: keras.Model, score: str):
-        f = _class_score(model, score)
+        def make():
+            f = _class_score(model, score)
 
-        @tf.function(reduce_retracing=True)
-        def input_gradients(x, classes):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                value, _ = f(x, classes)
-            return tape.gradient(value, x)
+            @tf.function(reduce_retracing=True)
+            def input_gradients(x, classes):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    value, _ = f(x, classes)
+                return tape.gradient(value, x)
 
-        self.input_gradients = input_gradients
+            return input_gradients
+
+        self.input_gradients = _compiled(model, ("gradients", score), make)
 
     def of_inputs(self, x: np.ndarray, classes: np.ndarray, batch_size: int) -> np.ndarray:
         out = np.empty_like(x)
@@ -221,15 +249,21 @@ def _gradcam(model: keras.Model, x, classes, batch_size, layer, score) -> np.nda
             f"Grad-CAM needs a spatial layer (output (N, h, w, c)); {layer!r} outputs {shape}; "
             f"layers of {model.name!r} with a feature map: {', '.join(names) or 'none'}"
         )
-    f = _class_score(model, score, layer)
 
-    @tf.function(reduce_retracing=True)
-    def cam(images, cls):
-        with tf.GradientTape() as tape:
-            value, features = f(images, cls)
-        weights = tf.reduce_mean(tape.gradient(value, features), axis=(1, 2), keepdims=True)
-        heat = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1, keepdims=True))
-        return tf.image.resize(heat, tf.shape(images)[1:3], method="bilinear")[..., 0]
+    def make():
+        f = _class_score(model, score, layer)
+
+        @tf.function(reduce_retracing=True)
+        def cam(images, cls):
+            with tf.GradientTape() as tape:
+                value, features = f(images, cls)
+            weights = tf.reduce_mean(tape.gradient(value, features), axis=(1, 2), keepdims=True)
+            heat = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1, keepdims=True))
+            return tf.image.resize(heat, tf.shape(images)[1:3], method="bilinear")[..., 0]
+
+        return cam
+
+    cam = _compiled(model, ("gradcam", layer, score), make)
 
     out = np.empty(x.shape[:3], np.float32)
     for start in range(0, len(x), batch_size):
