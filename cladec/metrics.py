@@ -315,9 +315,12 @@ def evaluation_accuracy(
 
     Parameters
     ----------
-    x_hat_train : ndarray
+    x_hat_train : ndarray or callable
         Reconstructions of the training images, float32 ``(N, 28, 28, 1)``
-        in [0, 1] (uint8 ``(N, 28, 28)`` originals are accepted too, as a baseline).
+        in [0, 1] (uint8 ``(N, 28, 28)`` originals are accepted too, as a baseline);
+        or a function without arguments that returns them, called only if
+        the classifier must be trained (a stored one needs no reconstructions
+        of the training set). A function needs ``data_id``.
     y_train : ndarray
         int ``(N,)`` labels of the training images.
     x_hat_test : ndarray
@@ -371,18 +374,30 @@ def evaluation_accuracy(
         seed_everything(seed)
         return build_model()
 
+    lazy = callable(x_hat_train)
+    if lazy and not data_id:
+        raise ValueError(
+            "x_hat_train given as a function needs data_id: the store key cannot hash "
+            "reconstructions that are not computed yet"
+        )
     fresh = build()
     image_shape = image_shape_of(fresh)
     num_classes = int(fresh.output_shape[-1])
-    x_train = as_images(x_hat_train, image_shape, name="x_hat_train")
+
+    def training_images():
+        images = x_hat_train() if lazy else x_hat_train
+        return as_images(images, image_shape, name="x_hat_train")
+
+    x_train_given = None if lazy else training_images()
     x_test = as_images(x_hat_test, image_shape, name="x_hat_test")
-    y_tr = as_labels(y_train, len(x_train), num_classes, name="y_train")
+    n_train = len(y_train) if lazy else len(x_train_given)
+    y_tr = as_labels(y_train, n_train, num_classes, name="y_train")
     y_te = as_labels(y_test, len(x_test), num_classes, name="y_test")
     fields = {
         "kind": "eval_classifier",
         "architecture": arch_name,
         "init": fingerprint_model(fresh),
-        "data": data_id or array_digest(x_train, y_tr, x_test, y_te),
+        "data": data_id or array_digest(x_train_given, y_tr, x_test, y_te),
         "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
         "loss": "normalised_cross_entropy",  # what fit_classifier trains with
         "epochs": epochs,
@@ -393,9 +408,14 @@ def evaluation_accuracy(
     log = reporter(verbose)
 
     def train(_requests):
+        x_train = training_images() if lazy else x_train_given
+        if len(x_train) != n_train:
+            raise ValueError(
+                f"x_hat_train returned {len(x_train)} reconstructions for {n_train} labels"
+            )
         if log:
             log(
-                f"{label}: training a fresh {arch_name} classifier {epochs} epochs on {len(x_train)} reconstructions"
+                f"{label}: training a fresh {arch_name} classifier {epochs} epochs on {n_train} reconstructions"
             )
         history = fit_classifier(
             fresh, x_train, y_tr, epochs=epochs, batch_size=batch_size, log=log, label=label
@@ -422,7 +442,7 @@ def evaluation_accuracy(
         "epochs": epochs,
         "batch_size": int(batch_size),
         "seed": int(seed),
-        "n_train": int(len(x_train)),
+        "n_train": int(n_train),
         "n_test": int(len(x_test)),
         "recalibrate_batchnorm": recalibrate,
         "architecture": arch_name,

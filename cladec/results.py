@@ -424,14 +424,20 @@ def _reconstructions_id(explainer, images_train, labels_train, test: _TestSet) -
 def _add_evaluation_accuracy(row, explainer, x_hat_test, test: _TestSet, train, options) -> None:
     """Train a fresh classifier on the explainer's training reconstructions; record its accuracy."""
     images_train, labels_train = train
+    data_id = _reconstructions_id(explainer, images_train, labels_train, test)
+
+    def reconstructions():
+        return explainer.reconstruct(images_train)
+
     result = evaluation_accuracy(
-        explainer.reconstruct(images_train),
+        # named by data_id, a stored classifier needs no pass over the training set
+        reconstructions if data_id else reconstructions(),
         labels_train,
         x_hat_test,
         test.labels,
         label=f"evaluation classifier ({test.dataset} / {test.layer}, {_what(row)})",
         context=_eval_context(test, explainer, options["profile"]),
-        data_id=_reconstructions_id(explainer, images_train, labels_train, test),
+        data_id=data_id,
         **options,
     )
     row.evaluation_accuracy = result["accuracy"]

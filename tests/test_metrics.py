@@ -169,10 +169,35 @@ def test_evaluation_accuracy_on_real_images_and_cache_hit(mnist_small, tmp_path)
         nudged, d.y_train, d.x_test, d.y_test, data_id="made by explainer k", **kwargs
     )
     assert again["from_cache"] is True and again["key"] == named["key"]
+    # given as a function, the training reconstructions are only made when a model trains
+    calls = []
+
+    def reconstructions():
+        calls.append(1)
+        return d.x_train
+
+    lazy = metrics.evaluation_accuracy(
+        reconstructions, d.y_train, d.x_test, d.y_test, data_id="made by explainer k", **kwargs
+    )
+    assert lazy["from_cache"] is True and lazy["key"] == named["key"] and not calls
+    assert lazy["n_train"] == 1000
+    fresh = metrics.evaluation_accuracy(
+        reconstructions, d.y_train, d.x_test, d.y_test, data_id="other explainer", **kwargs
+    )
+    assert fresh["from_cache"] is False and calls == [1] and fresh["n_train"] == 1000
 
 
 def test_evaluation_accuracy_refuses_mismatched_labels(mnist_small):
     d = mnist_small
+    with pytest.raises(ValueError, match="needs data_id"):
+        metrics.evaluation_accuracy(
+            lambda: d.x_train, d.y_train, d.x_test, d.y_test, epochs=1, cache=False, verbose=0
+        )
+    with pytest.raises(ValueError, match="returned 10 reconstructions for 1000 labels"):
+        metrics.evaluation_accuracy(
+            lambda: d.x_train[:10], d.y_train, d.x_test, d.y_test, epochs=1, cache=False,
+            data_id="x", verbose=0,
+        )  # fmt: skip
     with pytest.raises(ValueError, match="y_train"):
         metrics.evaluation_accuracy(
             d.x_train, d.y_train[:10], d.x_test, d.y_test, epochs=1, cache=False, verbose=0

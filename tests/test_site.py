@@ -325,7 +325,9 @@ def _build_site(tmp: Path) -> Path:
     timeout = float(os.environ.get("CLADEC_SITE_BUILD_TIMEOUT", "1200"))
     log_path = artifacts_dir() / "site-build.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", str(out)]
+    warnings_path = artifacts_dir() / "site-warnings.txt"
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-w", str(warnings_path)]
+    command += ["-b", "html", "docs", str(out)]
     start = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
         log.write(f"$ {' '.join(command)}  (cwd {src}, CLADEC_HOME={home})\n")
@@ -353,15 +355,30 @@ def _build_site(tmp: Path) -> Path:
     if result.returncode != 0 or not (out / "index.html").is_file():
         pytest.fail(
             f"sphinx-build -W failed (exit code {result.returncode}) after {seconds:.0f} s\n"
+            f"--- {warnings_path.name} ---\n{_read(warnings_path)}\n"
             f"{_tail(log_path)}\n(full log: {log_path})",
             pytrace=False,
         )
     return out
 
 
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else "(none)"
+
+
 def _tail(path: Path, lines: int = 150) -> str:
     text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    return "\n".join(["--- build log (last lines) ---", *text[-lines:]])
+    # -W turns warnings into errors, but sphinx's summary does not repeat them:
+    # show them first so a failure names its cause.
+    problems = [line for line in text if "WARNING" in line or "ERROR" in line]
+    return "\n".join(
+        [
+            "--- warnings and errors in the build log ---",
+            *problems[:60],
+            "--- build log (last lines) ---",
+            *text[-lines:],
+        ]
+    )
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

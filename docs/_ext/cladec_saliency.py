@@ -36,7 +36,8 @@ _DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
 def _name(method: str) -> str:
-    return _NAMES.get(method, label_of(method))
+    # a bare |...| in reST is a substitution reference
+    return _NAMES.get(method, label_of(method)).replace("|", "\\|")
 
 
 def _table(header: list[str], body: list[list[str]], title: str) -> list[str]:
