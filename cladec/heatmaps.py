@@ -23,6 +23,7 @@ LABELS = {
     "smoothgrad": "SmoothGrad",
     "integrated_gradients": "Integrated Gradients",
     "gradcam": "Grad-CAM",
+    "cladec": "ClaDec",
     "ink": "Ink (the image itself)",
     "random": "Random",
 }

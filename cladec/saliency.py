@@ -19,7 +19,6 @@ noise sample and image, 6 times slower than the batched version here.
 
 from __future__ import annotations
 
-import logging
 import weakref
 from collections.abc import Sequence
 
@@ -27,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ._forward import drop_retracing_hint
 from ._inputs import as_images, image_shape_of
 
 __all__ = [
@@ -154,15 +154,7 @@ def _as_list(outputs):
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class _NoRetracingHint(logging.Filter):
-    """Drop TensorFlow's retracing hint: each classifier (e.g. every stage of the
-    randomisation test) is a new model and compiles its own function, by design."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-tf.get_logger().addFilter(_NoRetracingHint())
+drop_retracing_hint()
 
 
 def _compiled(model: keras.Model, key: tuple, make):

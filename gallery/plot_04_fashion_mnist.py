@@ -14,8 +14,8 @@ with a number for texture), how to look at one class, and how the paper
 measures class information: the :term:`evaluation accuracy` of a fresh
 classifier trained on the reconstructions.
 
-**Run time** on our 2-core machine: about 2 minutes with the models shipped
-with the package; if it has to train them, about 67 minutes more (the
+**Run time** on our 2-core machine: 55 s with the models shipped with the
+package (measured with the test suite sharing the machine); if it has to train them, about 67 minutes more (the
 classifier 318 s, two RefAEs 1,147 s, two sweeps of four decoders 371 s, and
 five :term:`evaluation classifiers <evaluation classifier>` 2,177 s, on a
 shared machine).

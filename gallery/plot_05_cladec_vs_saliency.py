@@ -19,8 +19,8 @@ explanation becomes a ranking of pixels, how to measure faithfulness with a
 random ordering and the image itself as baselines, and what the
 randomisation test tells apart.
 
-**Run time** on our 2-core machine: 216 s with the models shipped with the
-package (measured with two other jobs sharing the machine); if it has to
+**Run time** on our 2-core machine: 92 s with the models shipped with the
+package (measured with the test suite sharing the machine); if it has to
 train them, 52 minutes more (the prediction-target decoder took 1,297 s and
 the five short decoders of the randomisation test 1,807 s, with another
 training sharing the machine).

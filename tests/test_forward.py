@@ -1,0 +1,107 @@
+"""Compiled, remembered inference passes (``cladec._forward`` behind ``predict_batched``)."""
+
+from __future__ import annotations
+
+import gc
+
+import keras
+import numpy as np
+import pytest
+
+from cladec import _forward
+from cladec.training import predict_batched
+
+
+def _model(seed: int = 0) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+@pytest.fixture
+def images(mnist_small):
+    return mnist_small.x_train[:700, ..., None].astype(np.float32) / 255
+
+
+@pytest.fixture
+def passes(monkeypatch):
+    """Counts the batches that really run through a model."""
+    calls = []
+    compiled = _forward._inference_function
+
+    def counting(model):
+        function = compiled(model)
+
+        def run(batch):
+            calls.append(len(batch))
+            return function(batch)
+
+        return run
+
+    monkeypatch.setattr(_forward, "_inference_function", counting)
+    _forward.forget()
+    yield calls
+    _forward.forget()
+
+
+def test_outputs_equal_the_eager_inference_call(images, passes):
+    model = _model()
+    eager = np.concatenate(
+        [np.asarray(model(images[i : i + 256], training=False)) for i in (0, 256, 512)]
+    )
+    np.testing.assert_allclose(predict_batched(model, images, 256), eager, rtol=1e-5, atol=1e-6)
+    assert passes == [256, 256, 188]  # the last, partial batch too
+
+
+def test_the_same_images_are_answered_without_a_pass(images, passes):
+    model = _model()
+    first = predict_batched(model, images)
+    second = predict_batched(model, images)
+    assert len(passes) == 2  # 512 + 188 once
+    np.testing.assert_array_equal(first, second)
+    first[:] = -1  # the caller owns what it gets: the remembered copy is untouched
+    np.testing.assert_array_equal(predict_batched(model, images), second)
+
+
+def test_other_images_other_batch_size_or_new_weights_run_again(images, passes):
+    model = _model()
+    before = predict_batched(model, images)
+    predict_batched(model, images[:100])
+    predict_batched(model, images, 350)
+    assert passes == [512, 188, 100, 350, 350]
+    weights = model.get_weights()
+    weights[-1] = weights[-1] + np.arange(10, dtype=np.float32)  # as if it had trained
+    model.set_weights(weights)
+    after = predict_batched(model, images)
+    assert len(passes) == 7 and not np.allclose(after, before)
+    assert not np.allclose(predict_batched(_model(seed=1), images), before)  # another model
+
+
+def test_memory_stays_within_the_budget(images, passes, monkeypatch):
+    model = _model()
+    one = predict_batched(model, images).nbytes
+    monkeypatch.setattr(_forward, "MEMO_BYTES", 2 * one)
+    for n in (700, 600, 500, 400):
+        predict_batched(model, images[:n])
+    assert sum(v.nbytes for v in _forward._memo.values()) <= 2 * one
+    monkeypatch.setattr(_forward, "MEMO_ENTRY_BYTES", one - 1)
+    _forward.forget()
+    predict_batched(model, images)
+    assert not _forward._memo  # too large to keep
+
+
+def test_a_collected_model_leaves_nothing_behind(images, passes):
+    model = _model()
+    predict_batched(model, images)
+    assert _forward._memo
+    del model
+    gc.collect()
+    assert not _forward._memo
