@@ -79,3 +79,10 @@ def test_saliency_bench_prints_both_times_per_method():
         assert re.search(
             rf"{method}: PAIR [\d.]+ ms, cladec [\d.]+ ms, ratio cladec / PAIR \d+\.\d\d", out
         ), out
+
+
+def test_inference_bench_prints_both_ratios():
+    out = _run("bench_inference.py", "--images", "300", "--repeats", "1", "--untrained")
+    assert re.search(r"eager +median [\d.]+ s", out)
+    assert re.search(r"eager / compiled ratio \d+\.\d\d", out)
+    assert re.search(r"compiled / remembered ratio \d+", out)
