@@ -109,6 +109,31 @@ def test_misread_digits_at_099_are_drawn_as_the_truth_more_often_than_at_0(shipp
     assert refae["as_predicted"] > max(r["as_predicted"] for r in others)
 
 
+def test_tutorial_01_column_in_words(shipped):
+    run = shipped("mnist", "my_dense")
+    shown = run.pick(n_right=3, n_wrong=5, seed=0)
+    assert (shown.y_true[6], shown.y_pred[6]) == (5, 3)  # plot_01: "a 5 read as a 3"
+    result = run.explain(shown.images)
+    x = result.images[6, ..., 0]
+    stroke, top = x > 0.5, slice(0, 11)
+    d = result.differences[0.99][6, ..., 0]
+    # plot_01: blue along the stroke, red off it
+    assert d[~stroke].clip(min=0).sum() > 2 * (-d[stroke]).clip(min=0).sum()
+    assert (-d[stroke]).clip(min=0).sum() > 5 * d[stroke].clip(min=0).sum()
+    images = {
+        "original": x,
+        "refae": result.refae[6, ..., 0],
+        0.0: result.reconstructions[0.0][6, ..., 0],
+        0.99: result.reconstructions[0.99][6, ..., 0],
+    }
+    ink = {k: v[top].sum() for k, v in images.items()}
+    assert ink[0.99] > max(ink["original"], ink["refae"])  # more ink across the top
+    batch = np.stack(list(images.values()))[..., None]
+    score = dict(zip(images, run.classifier.predict(batch, verbose=0)[:, 3]))
+    assert score["original"] > 0.5 and score[0.99] > score["original"]  # a higher score for 3
+    assert score[0.0] < 0.5  # "hardly reads as a 3"
+
+
 def test_fashion_worst_class_is_shirt(shipped):
     run = shipped("fashion_mnist", "my_dense")
     data, predicted = run.data, run.predicted
