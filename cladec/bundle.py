@@ -298,7 +298,7 @@ def write_bundle(
     Path
         ``target``.
     """
-    store = store or ModelStore()
+    store = ModelStore() if store is None else store
     sources = [store.root, Path(target)]
     with atomic_dir(target) as tmp:
         folders = {}
@@ -389,7 +389,8 @@ def verify_bundle(
     list of BundleProblem
         Empty when every entry matches.
     """
-    bundle = bundle or PretrainedBundle()
+    # an empty bundle is falsy (it has a length): test for None, not truth
+    bundle = PretrainedBundle() if bundle is None else bundle
     entries = bundle.manifest.get("entries", {})
     problems, folders = [], {}
     for key, entry in entries.items():

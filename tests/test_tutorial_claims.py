@@ -109,6 +109,36 @@ def test_misread_digits_at_099_are_drawn_as_the_truth_more_often_than_at_0(shipp
     assert refae["as_predicted"] > max(r["as_predicted"] for r in others)
 
 
+def _misread(run) -> dict:
+    data = run.data
+    sources = {"refae": run.refae, **run.cladec}
+    return {
+        k: metrics.misread_readings(run.classifier, data.x_test, v, data.y_test)
+        for k, v in sources.items()
+    }
+
+
+def test_misread_digits_on_the_conv_layer_stay_copies_until_0999(shipped):
+    read = _misread(shipped("mnist", "my_conv"))
+    # plot_02: up to 0.99 mostly the wrong answer, as the truth within two points of RefAE
+    for a in (0.0, 0.5, 0.99):
+        assert read[a]["as_predicted"] > 0.75, a
+        assert abs(read[a]["as_true"] - read["refae"]["as_true"]) <= 0.025, a
+    assert 0.25 < read[0.999]["as_true"] < 0.42  # plot_02: about a third at 0.999
+
+
+def test_fashion_misread_images_at_099_show_the_mistake_on_the_dense_layer(shipped):
+    dense = _misread(shipped("fashion_mnist", "my_dense"))
+    # plot_04: more often the wrong answer than RefAE's or alpha 0's; as the truth about as often
+    assert dense[0.99]["as_predicted"] > dense["refae"]["as_predicted"] + 0.05
+    assert dense[0.99]["as_predicted"] > dense[0.0]["as_predicted"] + 0.05
+    assert abs(dense[0.99]["as_true"] - dense["refae"]["as_true"]) < 0.02
+    conv = _misread(shipped("fashion_mnist", "my_conv"))
+    # plot_04: RefAE's near-copies misread most often; 0.99 draws more as the truth
+    assert conv["refae"]["as_predicted"] == max(r["as_predicted"] for r in conv.values())
+    assert conv[0.99]["as_true"] > conv["refae"]["as_true"] + 0.05
+
+
 def test_tutorial_01_column_in_words(shipped):
     run = shipped("mnist", "my_dense")
     shown = run.pick(n_right=3, n_wrong=5, seed=0)
