@@ -119,6 +119,53 @@ class LayerExplanation:
         """How many models came from the user's cache or the shipped models."""
         return len(self.models) + 1 - self.trained
 
+    def refae_with_seed(self, seed: int, *, verbose: int = 1) -> RefAE:
+        """The run's RefAE trained again, with the same settings, from another seed.
+
+        Two RefAEs that differ only in their seed show the noise floor of a
+        difference map: how much two decoders trained alike differ. A
+        ClaDec - RefAE difference no larger than theirs says nothing.
+
+        Parameters
+        ----------
+        seed : int
+            Seeds the new RefAE's initial weights and batch order (the run's own
+            used the run's ``seed``).
+        verbose : int
+            1 prints progress lines.
+
+        Returns
+        -------
+        RefAE
+            From the cache or the shipped models when it was trained before.
+        """
+        ref = self.refae
+        if ref is None:
+            raise ValueError("this run has no RefAE (it was made with refae=False)")
+        if ref._custom_decoder is not None or ref.top_k is not None:
+            raise ValueError(
+                "refae_with_seed repeats the default RefAE of a layer or unit list; "
+                "a custom decoder or top_k needs RefAE(...).fit(..., seed=...) by hand"
+            )
+        again = RefAE(
+            self.classifier,
+            self.layer,
+            units=ref.unit_indices,
+            loss_scale=ref.loss_scale,
+            learning_rate=ref.learning_rate,
+            epsilon=ref.epsilon,
+        )
+        epochs, batch_size = self.profile.refae_settings()
+        context = {"dataset": self.data.name, "profile": self.profile.name}
+        return again.fit(
+            self.data.x_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            verbose=verbose,
+            context=context,
+        )
+
     @property
     def predicted(self) -> np.ndarray:
         """int64 ``(N,)``: the classifier's predicted class for each test image (computed once)."""

@@ -236,6 +236,7 @@ def difference_maps(
     title: str | None = None,
     limit: float | None = None,
     cmap: str = "RdBu_r",
+    caption: str = "ClaDec - RefAE per pixel:  red = ClaDec brighter,  blue = RefAE brighter",
 ) -> Figure:
     """Draw ``ClaDec - RefAE`` per pixel (:attr:`cladec.Explanation.differences`).
 
@@ -264,6 +265,9 @@ def difference_maps(
         difference over all panels.
     cmap : str
         A diverging colormap.
+    caption : str
+        Label of the colour bar: what red and blue mean (say so when a row is
+        another difference, e.g. two RefAEs).
 
     Returns
     -------
@@ -314,10 +318,7 @@ def difference_maps(
         ticks=[-limit, 0.0, limit],
     )
     colorbar.ax.set_xticklabels([f"{-limit:.2f}", "0", f"+{limit:.2f}"])
-    colorbar.set_label(
-        "ClaDec - RefAE per pixel:  red = ClaDec brighter,  blue = RefAE brighter",
-        fontsize=_LABEL_SIZE,
-    )
+    colorbar.set_label(caption, fontsize=_LABEL_SIZE)
     colorbar.ax.tick_params(labelsize=8)
     return fig
 

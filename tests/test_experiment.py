@@ -51,6 +51,25 @@ def test_explain_returns_reconstructions_and_differences(layer_run):
     assert 0 <= predicted.min() and predicted.max() <= 9
 
 
+def test_refae_with_seed_repeats_the_settings_with_another_seed(layer_run):
+    second = layer_run.refae_with_seed(1, verbose=0)
+    assert second.record.key != layer_run.refae.record.key
+    assert second.record.fields["seed"] == 1
+    first_fields = dict(layer_run.refae.record.fields)
+    second_fields = dict(second.record.fields)
+    changed = {k for k in first_fields if first_fields[k] != second_fields.get(k)}
+    assert changed <= {"seed", "init"}, changed  # everything else is the run's
+    assert second.record.meta["context"]["dataset"] == "mnist"
+    x = layer_run.data.x_test[:20]
+    assert not np.allclose(second.reconstruct(x), layer_run.refae.reconstruct(x))
+    assert layer_run.refae_with_seed(1, verbose=0).record.from_cache
+    no_refae = explain_layer(
+        "mnist", "my_dense", alphas=(0.0,), refae=False, profile=TINY, verbose=0
+    )
+    with pytest.raises(ValueError, match="no RefAE"):
+        no_refae.refae_with_seed(1)
+
+
 def test_explain_without_refae_has_no_differences(layer_run):
     result = cladec.explain(layer_run.cladec[0.0], None, layer_run.data.x_test[:2])
     assert list(result.rows()) == [0.0]
