@@ -21,9 +21,9 @@ digits).
 
 **Run time** on our 2-core machine: 55 s with the models shipped with the
 package (measured with another job sharing the machine); if it has to train
-them, about 29 minutes more (the classifier 238 s, RefAE 289 s, the four ClaDec decoders 161 s in one pass,
-the noise floor's second RefAE 997 s, measured on a machine shared with other
-jobs).
+them, about 29 minutes more (the classifier 238 s, RefAE 289 s, the four
+ClaDec decoders 161 s in one pass, the noise floor's second RefAE 997 s,
+measured on a machine shared with other jobs).
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
