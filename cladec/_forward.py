@@ -9,7 +9,6 @@ the input's bytes: a model that trains in between, or other images, miss.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import weakref
 from collections import OrderedDict
@@ -17,6 +16,8 @@ from collections import OrderedDict
 import keras
 import numpy as np
 import tensorflow as tf
+
+from ._atomic import array_digest
 
 # Remembered outputs, least recently used first; bounded so a laptop notices
 # no extra memory. Larger outputs (60,000 reconstructions) are not kept.
@@ -61,15 +62,6 @@ def _inference_function(model: keras.Model):
     return function
 
 
-def _digest(arrays) -> str:
-    h = hashlib.blake2b(digest_size=20)
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        h.update(f"|{array.dtype.str}:{array.shape}|".encode())
-        h.update(array.reshape(-1).view(np.uint8))
-    return h.hexdigest()
-
-
 def _remember(key: tuple, value: np.ndarray) -> None:
     if value.nbytes > MEMO_ENTRY_BYTES:
         return
@@ -101,7 +93,7 @@ def forget() -> None:
 def predict(model: keras.Model, inputs: np.ndarray, batch_size: int) -> np.ndarray:
     """The model's inference outputs on ``inputs``, in batches; a fresh array each call."""
     inputs = np.asarray(inputs)
-    key = (id(model), _digest(model.get_weights()), _digest([inputs]), int(batch_size))
+    key = (id(model), array_digest(*model.get_weights()), array_digest(inputs), int(batch_size))
     if key in _memo:
         _memo.move_to_end(key)
         return _memo[key].copy()

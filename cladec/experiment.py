@@ -155,16 +155,12 @@ class LayerExplanation:
             learning_rate=ref.learning_rate,
             epsilon=ref.epsilon,
         )
-        epochs, batch_size = self.profile.refae_settings()
-        context = {"dataset": self.data.name, "profile": self.profile.name}
-        return again.fit(
-            self.data.x_train,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            verbose=verbose,
-            context=context,
-        )
+        fit = {
+            "seed": seed,
+            "verbose": verbose,
+            "context": _fit_context(self.data.name, self.profile),
+        }
+        return again.fit(self.data.x_train, **_refae_fit(fit, self.profile))
 
     @property
     def predicted(self) -> np.ndarray:
@@ -257,9 +253,14 @@ def _prepare(dataset, classifier_kind, profile, seed, verbose):
         "batch_size": profile.decoder_batch_size,
         "seed": seed,
         "verbose": verbose,
-        "context": {"dataset": full.name, "profile": profile.name},
+        "context": _fit_context(full.name, profile),
     }
     return profile, profile.slice(full), classifier, fit
+
+
+def _fit_context(dataset: str, profile: Profile) -> dict:
+    """What a store entry records about the run that trained it (for re-measuring it)."""
+    return {"dataset": dataset, "profile": profile.name}
 
 
 def _refae_fit(fit: dict, profile: Profile) -> dict:
