@@ -1,14 +1,15 @@
 """Evaluation classifiers of one (dataset, layer) pair: one pass side by side versus separate fits.
 
-The evaluation accuracy (``cladec.metrics.evaluation_accuracy``) trains one
-fresh classifier per model of a layer (the RefAE and ClaDec at each alpha) on
-that model's reconstructions. Decoders of one layer already train side by
-side in one pass (``bench_training.py``); this script asks whether the
-evaluation classifiers would gain the same way. The one pass is one wrapper
-``keras.Model`` whose inputs are the K reconstruction sets and whose loss is
-the sum of the K classifiers' normalised cross-entropies, trained by
-``keras.Model.fit``; the separate runs are K calls of
-``cladec.training.fit_classifier``. Both train the same architecture with the
+The evaluation accuracy trains one fresh classifier per model of a layer (the
+RefAE and ClaDec at each alpha) on that model's reconstructions. Decoders of
+one layer train side by side in one pass (``bench_training.py``), and so do
+the evaluation classifiers (``cladec.metrics.evaluation_accuracies``); this
+script measures what that gains here. The one pass is
+``fit_classifiers_side_by_side``: one wrapper ``keras.Model`` whose inputs are
+the K reconstruction sets and whose loss is the sum of the K classifiers'
+normalised cross-entropies. The separate runs are K calls of
+``cladec.training.fit_classifier``, as ``evaluation_accuracies(...,
+side_by_side=False)`` makes them. Both train the same architecture with the
 same recipe (Adam(1e-3, epsilon=1e-4), batch 32).
 
 Run: ``python benchmarks/bench_eval_classifiers.py [--images 6000] [--epochs 2]``.
@@ -45,39 +46,6 @@ def _stand_in_reconstructions(x, k: int):
     return sets
 
 
-def _side_by_side_model(members):
-    """One model running each member on its own input; its loss is the sum of the members' losses.
-
-    Each member's loss is its mean normalised cross-entropy over the batch,
-    the loss ``fit_classifier`` trains with, so each member receives exactly
-    its own gradient. The members' losses are tracked as ``m{i}_loss``.
-    """
-    import keras
-    import tensorflow as tf
-
-    from cladec.training import normalised_cross_entropy
-
-    class SideBySide(keras.Model):
-        def __init__(self, members, **kwargs):
-            super().__init__(**kwargs)
-            self.members = list(members)
-            self.trackers = [keras.metrics.Mean(name=f"m{i}_loss") for i in range(len(members))]
-
-        def call(self, inputs, training=False):
-            return [m(x, training=training) for m, x in zip(self.members, inputs)]
-
-        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-            losses = [
-                tf.reduce_mean(normalised_cross_entropy(target, probs))
-                for target, probs in zip(y, y_pred)
-            ]
-            for tracker, loss in zip(self.trackers, losses):
-                tracker.update_state(loss)
-            return tf.add_n(losses)
-
-    return SideBySide(members, name="evaluation_classifiers")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=6000, help="training images per classifier")
@@ -94,6 +62,7 @@ def main() -> None:
     from _timing import EpochTimes
 
     import cladec
+    from cladec._side_by_side import fit_classifiers_side_by_side
     from cladec.training import fit_classifier, seed_everything
 
     print(
@@ -105,7 +74,6 @@ def main() -> None:
     x = ds.x_train[:n, ..., None].astype(np.float32) / 255
     y = ds.y_train[:n]
     sets = _stand_in_reconstructions(x, k)
-    onehot = keras.utils.to_categorical(y, 10).astype("float32")
 
     def fresh() -> keras.Model:
         # As evaluation_accuracy builds each of its classifiers: seeded, so all start alike.
@@ -115,28 +83,17 @@ def main() -> None:
     # Warm-up: TensorFlow's one-time set-up stays out of both timed runs.
     fit_classifier(fresh(), x[:256], y[:256], epochs=1, batch_size=batch)
 
-    # One pass: the K classifiers in one wrapper, one fit, every batch through all K.
-    members = [fresh() for _ in range(k)]
-    wrapper = _side_by_side_model(members)
-    wrapper.compile(
-        optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-4),  # fit_classifier's recipe
-        jit_compile=False,
-    )
-    # fresh() left the global seed where each separate fit_classifier call starts
+    # One pass: the K classifiers side by side, as cladec.metrics.evaluation_accuracies trains them.
+    # fresh() leaves the global seed where each separate fit_classifier call starts
     # its shuffling, so the one pass draws the same batch order as each of them.
+    members = [fresh() for _ in range(k)]
     times = EpochTimes()
     start = time.perf_counter()
-    fitted = wrapper.fit(
-        sets,
-        [onehot] * k,
-        epochs=args.epochs,
-        batch_size=batch,
-        shuffle=True,
-        verbose=0,
-        callbacks=[times],
+    histories = fit_classifiers_side_by_side(
+        members, sets, y, epochs=args.epochs, batch_size=batch, callbacks=[times]
     )
     one_pass, one_pass_epoch = time.perf_counter() - start, times.seconds[-1]
-    one_pass_losses = [fitted.history[f"m{i}_loss"][-1] for i in range(k)]
+    one_pass_losses = [h.epochs["loss"][-1] for h in histories]
 
     # K separate fit_classifier calls: what evaluation_accuracy does once per model.
     separate, separate_epoch, separate_losses = 0.0, 0.0, []

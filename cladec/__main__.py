@@ -256,6 +256,7 @@ def _reproduce_command(args) -> int:
             evaluate_accuracy=args.evaluate_accuracy,
             seed=args.seed,
             verbose=0 if args.quiet else 1,
+            resume=args.resume,
         )
     except DataSourceError as exc:
         print(f"python -m cladec reproduce: error: {exc}", file=sys.stderr)
@@ -469,6 +470,12 @@ def _add_evaluation_options(parser) -> None:
         "as the reference)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every model (default: 0)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the (dataset, layer) pairs that an interrupted run with the same "
+        "settings finished in --out, even where the model cache lacks their models",
+    )
     parser.add_argument(
         "--quiet",
         action="store_true",

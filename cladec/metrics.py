@@ -16,25 +16,22 @@ result rows and tables are in :mod:`cladec.results` and :mod:`cladec.reference`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import keras
 import numpy as np
 
-from ._atomic import array_digest
+from ._evaluation import make_job, make_recipe, result_of, run_jobs
 from ._inputs import as_images, as_labels, check_alpha, image_shape_of
 from ._logging import reporter
-from .architectures import build_classifier
 from .losses import check_loss_scale, classification_loss, reconstruction_loss
-from .profiles import get_profile
-from .store import ModelRequest, Trained, fingerprint_model, obtain
-from .training import evaluate_classifier, fit_classifier, predict_batched, seed_everything
-from .training import recalibrate_batchnorm as recalibrate_batchnorm_stats
+from .training import predict_batched
 
 __all__ = [
     "misread_readings",
     "texture",
     "evaluation_accuracy",
+    "evaluation_accuracies",
     "fidelity",
     "loss_terms",
     "predict_labels",
@@ -268,26 +265,6 @@ def fidelity(classifier: keras.Model, x, x_hat, y=None, *, batch_size: int = 512
 # ---------------------------------------------------------------------------
 
 
-def _architecture_builder(architecture) -> tuple[str, Callable[[], keras.Model]]:
-    if callable(architecture) and not isinstance(architecture, str):
-        name = getattr(architecture, "__qualname__", type(architecture).__name__)
-        return f"custom:{name}", architecture
-    build_classifier(architecture)  # validates the name, with a helpful error
-    return str(architecture), lambda: build_classifier(architecture)
-
-
-def _eval_settings(profile, epochs, recalibrate_batchnorm) -> tuple[int, bool]:
-    """Epochs and BatchNorm re-estimation: given, else the profile's, else the reference's (10, on)."""
-    chosen = get_profile(profile) if profile is not None else None
-    if epochs is None:
-        epochs = chosen.eval_epochs if chosen is not None else 10
-    if int(epochs) < 1:
-        raise ValueError(f"epochs must be at least 1; got {epochs}")
-    if recalibrate_batchnorm is None:
-        recalibrate_batchnorm = chosen.recalibrate_batchnorm if chosen is not None else True
-    return int(epochs), bool(recalibrate_batchnorm)
-
-
 def evaluation_accuracy(
     x_hat_train,
     y_train,
@@ -367,88 +344,94 @@ def evaluation_accuracy(
         ``architecture`` (str), ``key`` (the store key, str) and ``record``
         (where the classifier came from).
     """
-    epochs, recalibrate = _eval_settings(profile, epochs, recalibrate_batchnorm)
-    arch_name, build_model = _architecture_builder(architecture)
+    recipe = make_recipe(architecture, epochs, batch_size, seed, profile, recalibrate_batchnorm)
+    job = make_job(
+        recipe,
+        x_hat_train,
+        y_train,
+        x_hat_test,
+        y_test,
+        label=label,
+        context=context,
+        data_id=data_id,
+    )
+    [(_, record)] = run_jobs(recipe, [job], cache=cache, log=reporter(verbose), side_by_side=False)
+    return result_of(recipe, job, record)
 
-    def build() -> keras.Model:
-        seed_everything(seed)
-        return build_model()
 
-    lazy = callable(x_hat_train)
-    if lazy and not data_id:
-        raise ValueError(
-            "x_hat_train given as a function needs data_id: the store key cannot hash "
-            "reconstructions that are not computed yet"
-        )
-    fresh = build()
-    image_shape = image_shape_of(fresh)
-    num_classes = int(fresh.output_shape[-1])
+def evaluation_accuracies(
+    reconstructions: Sequence[Mapping],
+    y_train,
+    y_test,
+    *,
+    architecture: str | Callable[[], keras.Model] = "perfect",
+    epochs: int | None = None,
+    batch_size: int = 32,
+    seed: int = 0,
+    profile=None,
+    recalibrate_batchnorm: bool | None = None,
+    cache=True,
+    verbose: int = 1,
+    side_by_side: bool = True,
+) -> list[dict]:
+    """:func:`evaluation_accuracy` for several sets of reconstructions, trained in one pass.
 
-    def training_images():
-        images = x_hat_train() if lazy else x_hat_train
-        return as_images(images, image_shape, name="x_hat_train")
+    The evaluation classifiers of one layer (its RefAE and each alpha) share
+    the architecture, the recipe, the labels and the batch order; only their
+    images differ. Those not in the store train side by side, every batch
+    going through all of them in one step, and each ends as it would have
+    alone, up to float rounding (``benchmarks/bench_eval_classifiers.py``
+    measures the time this saves and prints both ways' losses). Stored ones
+    are loaded, and share their store keys with :func:`evaluation_accuracy`.
 
-    x_train_given = None if lazy else training_images()
-    x_test = as_images(x_hat_test, image_shape, name="x_hat_test")
-    n_train = len(y_train) if lazy else len(x_train_given)
-    y_tr = as_labels(y_train, n_train, num_classes, name="y_train")
-    y_te = as_labels(y_test, len(x_test), num_classes, name="y_test")
-    fields = {
-        "kind": "eval_classifier",
-        "architecture": arch_name,
-        "init": fingerprint_model(fresh),
-        "data": data_id or array_digest(x_train_given, y_tr, x_test, y_te),
-        "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
-        "loss": "normalised_cross_entropy",  # what fit_classifier trains with
-        "epochs": epochs,
-        "batch_size": int(batch_size),
-        "seed": int(seed),
-        "recalibrate_batchnorm": recalibrate,
-    }
-    log = reporter(verbose)
+    Parameters
+    ----------
+    reconstructions : sequence of dict
+        One per classifier, with keys ``x_hat_train`` (array, or a function
+        returning it, which needs ``data_id``), ``x_hat_test``, and optionally
+        ``label``, ``context`` and ``data_id``, as for :func:`evaluation_accuracy`.
+    y_train, y_test : ndarray
+        int labels, shared by every set.
+    architecture, epochs, batch_size, seed, profile, recalibrate_batchnorm, cache, verbose
+        As for :func:`evaluation_accuracy`, shared by every classifier.
+    side_by_side : bool
+        Train the missing classifiers in one pass (default); ``False`` trains
+        them one after another, as separate :func:`evaluation_accuracy` calls.
 
-    def train(_requests):
-        x_train = training_images() if lazy else x_train_given
-        if len(x_train) != n_train:
+    Returns
+    -------
+    list of dict
+        One :func:`evaluation_accuracy` result per set, in order.
+    """
+    recipe = make_recipe(architecture, epochs, batch_size, seed, profile, recalibrate_batchnorm)
+    sets = list(reconstructions)
+    if not sets:
+        raise ValueError("reconstructions is empty: give at least one set")
+    jobs = []
+    for i, item in enumerate(sets):
+        unknown = set(item) - _SET_KEYS
+        if unknown or "x_hat_train" not in item or "x_hat_test" not in item:
             raise ValueError(
-                f"x_hat_train returned {len(x_train)} reconstructions for {n_train} labels"
+                f"reconstructions[{i}] has keys {sorted(item)}; accepted: {sorted(_SET_KEYS)} "
+                "(x_hat_train and x_hat_test required)"
             )
-        if log:
-            log(
-                f"{label}: training a fresh {arch_name} classifier {epochs} epochs on {n_train} reconstructions"
+        jobs.append(
+            make_job(
+                recipe,
+                item["x_hat_train"],
+                y_train,
+                item["x_hat_test"],
+                y_test,
+                label=item.get("label", f"evaluation classifier {i}"),
+                context=item.get("context"),
+                data_id=item.get("data_id"),
             )
-        history = fit_classifier(
-            fresh, x_train, y_tr, epochs=epochs, batch_size=batch_size, log=log, label=label
         )
-        if recalibrate:
-            recalibrate_batchnorm_stats(fresh, x_train)
-        metrics = history.last()
-        metrics["val_loss"], metrics["val_accuracy"] = evaluate_classifier(fresh, x_test, y_te)
-        if log:
-            log(
-                f"{label}: test accuracy {metrics['val_accuracy']:.4f} after {history.seconds:.0f} s"
-            )
-        return [Trained(fresh, history, metrics)]
+    found = run_jobs(recipe, jobs, cache=cache, log=reporter(verbose), side_by_side=side_by_side)
+    return [result_of(recipe, job, record) for job, (_, record) in zip(jobs, found)]
 
-    request = ModelRequest(fields, build, label, dict(context or {}))
-    [(_, record)] = obtain(cache, [request], train, log=log)
-    metrics = record.metrics
-    return {
-        "accuracy": float(metrics["val_accuracy"]),
-        "loss": float(metrics["val_loss"]),
-        "train_accuracy": float(metrics.get("accuracy", float("nan"))),
-        "from_cache": record.from_cache,
-        "train_seconds": record.train_seconds,
-        "epochs": epochs,
-        "batch_size": int(batch_size),
-        "seed": int(seed),
-        "n_train": int(n_train),
-        "n_test": int(len(x_test)),
-        "recalibrate_batchnorm": recalibrate,
-        "architecture": arch_name,
-        "key": record.key,
-        "record": record,
-    }
+
+_SET_KEYS = {"x_hat_train", "x_hat_test", "label", "context", "data_id"}
 
 
 def misread_readings(classifier: keras.Model, x, x_hat, y, *, batch_size: int = 512) -> dict:

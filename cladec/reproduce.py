@@ -73,6 +73,7 @@ from ._request import (
     check_percent,
     check_request,
 )
+from ._resume import Kept, kept_pairs
 from .claims import check_claims
 from .datasets import load_dataset
 from .experiment import explain_layer
@@ -367,18 +368,30 @@ def _reproduce_pair(data, name: str, layer: str, plan: _Plan) -> tuple[list, dic
     return rows, block
 
 
-def _write_results(rows: list, blocks: list, plan: _Plan, start: float) -> ReproduceResult:
-    """Rewrite the three result files with every pair done so far; return the result so far."""
+def _write_results(
+    rows: list, blocks: list, plan: _Plan, start: float, earlier_seconds: float = 0.0
+) -> ReproduceResult:
+    """Rewrite the three result files with every pair done so far; return the result so far.
+
+    ``earlier_seconds`` is the wall time of the earlier run whose pairs ``--resume`` kept.
+    """
     n_pairs = len(plan.pairs)
     done = len(blocks)
     extra = {
         **plan.provenance,
         "status": "complete" if done == n_pairs else f"partial: {done} of {n_pairs} pair(s)",
-        "wall_time_seconds": round(time.perf_counter() - start),
+        "wall_time_seconds": round(earlier_seconds + time.perf_counter() - start),
         "models_trained": sum(b["trained"] for b in blocks),
         "models_from_cache": sum(b["cached"] for b in blocks),
         "pair_seconds": " ".join(f"{b['dataset']}/{b['layer']}={b['seconds']:.0f}" for b in blocks),
+        # trained+cached per pair, so that --resume can carry the counts over
+        "pair_models": " ".join(
+            f"{b['dataset']}/{b['layer']}={b['trained']}+{b['cached']}" for b in blocks
+        ),
     }
+    kept = [f"{b['dataset']}/{b['layer']}" for b in blocks if b.get("kept")]
+    if kept:
+        extra["kept_from_earlier_run"] = " ".join(kept)
     profile, alphas, files = plan.request["profile"], plan.request["alphas"], plan.files
     provenance = run_provenance(profile, **extra)
     comparison = compare_with_reference(rows)
@@ -431,6 +444,7 @@ def run_reproduce(
     n_train: int | None = None,
     n_test: int | None = None,
     command: str | None = None,
+    resume: bool = False,
 ) -> ReproduceResult:
     """Run the reference evaluation and compare it with the reference table.
 
@@ -477,6 +491,11 @@ def run_reproduce(
     command : str or None
         The command line recorded in the provenance; default: the equivalent
         ``python -m cladec reproduce ...`` command.
+    resume : bool
+        Keep the pairs that an earlier run with the same settings finished in
+        ``out`` (its ``rows.csv``), without loading or scoring their models:
+        a run interrupted on one machine goes on on another whose cache lacks
+        them. The wall time and model counts add up over both runs.
 
     Returns
     -------
@@ -509,18 +528,32 @@ def run_reproduce(
     _announce(plan, say)
     # Load every dataset first: a missing one fails before hours of training.
     loaded = {name: load_dataset(name) for name in request["datasets"]}
+    kept = Kept()
+    if resume:
+        settings = run_provenance(request["profile"], **plan.provenance)
+        kept = kept_pairs(
+            plan.files["rows"], settings, plan.pairs, request["alphas"], evaluate_accuracy
+        )
+        say(kept.note)
     rows: list = []
     blocks: list[dict] = []
     for index, (name, layer) in enumerate(plan.pairs, 1):
         say(f"=== [{index}/{len(plan.pairs)}] {name} / {layer} ===")
-        pair_rows, block = _reproduce_pair(loaded[name], name, layer, plan)
+        if (name, layer) in kept.pairs:
+            pair_rows, block = kept.pairs[(name, layer)]
+            say(
+                f"{name} / {layer}: kept from the earlier run ({_duration(block['seconds'])} there)"
+            )
+        else:
+            pair_rows, block = _reproduce_pair(loaded[name], name, layer, plan)
         rows.extend(pair_rows)
         blocks.append(block)
-        result = _write_results(rows, blocks, plan, start)
-        say(
-            f"{name} / {layer}: {block['trained']} model(s) trained, {block['cached']} from the "
-            f"cache, {_duration(block['seconds'])}"
-        )
+        result = _write_results(rows, blocks, plan, start, kept.wall_seconds)
+        if not block.get("kept"):
+            say(
+                f"{name} / {layer}: {block['trained']} model(s) trained, {block['cached']} from "
+                f"the cache, {_duration(block['seconds'])}"
+            )
     result.seconds = time.perf_counter() - start
     say(result.report())
     return result

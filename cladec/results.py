@@ -31,7 +31,7 @@ from ._logging import reporter
 from .architectures import classifier_kind
 from .losses import classification_loss
 from .metrics import (
-    evaluation_accuracy,
+    evaluation_accuracies,
     fidelity_from_predictions,
     losses_from_arrays,
 )
@@ -421,47 +421,39 @@ def _reconstructions_id(explainer, images_train, labels_train, test: _TestSet) -
     )
 
 
-def _add_evaluation_accuracy(row, explainer, x_hat_test, test: _TestSet, train, options) -> None:
-    """Train a fresh classifier on the explainer's training reconstructions; record its accuracy."""
-    images_train, labels_train = train
-    data_id = _reconstructions_id(explainer, images_train, labels_train, test)
+def _evaluation_set(row, explainer, x_hat_test, test: _TestSet, train, profile) -> dict:
+    """What the evaluation classifier of one explainer trains and is tested on."""
+    images_train, _ = train
+    data_id = _reconstructions_id(explainer, images_train, train[1], test)
 
     def reconstructions():
         return explainer.reconstruct(images_train)
 
-    result = evaluation_accuracy(
+    return {
         # named by data_id, a stored classifier needs no pass over the training set
-        reconstructions if data_id else reconstructions(),
-        labels_train,
-        x_hat_test,
-        test.labels,
-        label=f"evaluation classifier ({test.dataset} / {test.layer}, {_what(row)})",
-        context=_eval_context(test, explainer, options["profile"]),
-        data_id=data_id,
-        **options,
-    )
-    row.evaluation_accuracy = result["accuracy"]
-    row.eval_epochs = result["epochs"]
-    row.eval_from_cache = result["from_cache"]
+        "x_hat_train": reconstructions if data_id else reconstructions(),
+        "x_hat_test": x_hat_test,
+        "label": f"evaluation classifier ({test.dataset} / {test.layer}, {_what(row)})",
+        "context": _eval_context(test, explainer, profile),
+        "data_id": data_id,
+    }
 
 
-def _score_explainer(classifier, test: _TestSet, model, alpha, explainer, train, options, log):
-    """One explainer's row: eq. 1 losses, fidelity and, given ``train``, the evaluation accuracy."""
-    start = time.perf_counter()
+def _score_explainer(classifier, test: _TestSet, model, alpha, explainer):
+    """One explainer's row (eq. 1 losses, fidelity) and its test reconstructions."""
     x_hat = explainer.reconstruct(test.images)
     probabilities = predict_batched(classifier, x_hat)
-    row = _explainer_row(test, model, alpha, x_hat, probabilities, explainer.loss_scale)
-    if train is not None:
-        _add_evaluation_accuracy(row, explainer, x_hat, test, train, options)
-    if log:
-        acc = row.evaluation_accuracy
-        acc = "" if acc is None else f", evaluation accuracy {acc:.4f}"
-        log(
-            f"{row.dataset} / {row.layer}: {_what(row)}: reconstruction loss "
-            f"{row.reconstruction_loss:.4g}, classification loss {row.classification_loss:.4f}, "
-            f"agreement {row.agreement:.4f}{acc} ({time.perf_counter() - start:.0f} s)"
-        )
-    return row
+    return _explainer_row(test, model, alpha, x_hat, probabilities, explainer.loss_scale), x_hat
+
+
+def _log_row(row: EvaluationRow, log) -> None:
+    acc = row.evaluation_accuracy
+    acc = "" if acc is None else f", evaluation accuracy {acc:.4f}"
+    log(
+        f"{row.dataset} / {row.layer}: {_what(row)}: reconstruction loss "
+        f"{row.reconstruction_loss:.4g}, classification loss {row.classification_loss:.4f}, "
+        f"agreement {row.agreement:.4f}{acc}"
+    )
 
 
 def evaluate_explainers(
@@ -480,6 +472,7 @@ def evaluate_explainers(
     seed: int = 0,
     cache=True,
     verbose: int = 1,
+    side_by_side: bool = True,
 ) -> list[EvaluationRow]:
     """Score a classifier, its RefAE and its ClaDec explainers on one (dataset, layer).
 
@@ -505,7 +498,10 @@ def evaluate_explainers(
         Of the evaluation classifiers; default: the explained classifier's
         kind (``"perfect"`` / ``"diff"``).
     eval_epochs, eval_batch_size, profile, recalibrate_batchnorm, seed, cache
-        Passed to :func:`cladec.metrics.evaluation_accuracy`.
+        Passed to :func:`cladec.metrics.evaluation_accuracies`.
+    side_by_side : bool
+        Train the evaluation classifiers not in the store in one pass
+        (default), or one after another; either way they share store keys.
     verbose : int
         1 logs progress lines.
 
@@ -525,21 +521,36 @@ def evaluate_explainers(
     if evaluate_accuracy and models:  # refused here, before anything is scored
         train = _training_set(classifier, x_train, y_train)
         architecture = _evaluation_architecture(classifier, architecture)
-    options = dict(
-        architecture=architecture,
-        epochs=eval_epochs,
-        batch_size=eval_batch_size,
-        seed=seed,
-        profile=profile,
-        recalibrate_batchnorm=recalibrate_batchnorm,
-        cache=cache,
-        verbose=verbose,
-    )
     log = reporter(verbose)
     test = _TestSet.score(classifier, name, layer, images, labels)
     rows = [_classifier_row(test, log)]
+    sets = []
     for model, alpha, explainer in models:
-        rows.append(
-            _score_explainer(classifier, test, model, alpha, explainer, train, options, log)
+        row, x_hat = _score_explainer(classifier, test, model, alpha, explainer)
+        rows.append(row)
+        if train is not None:
+            sets.append(_evaluation_set(row, explainer, x_hat, test, train, profile))
+    if sets:
+        # one pass for the layer's classifiers: cheaper than one fit each (results page)
+        results = evaluation_accuracies(
+            sets,
+            train[1],
+            test.labels,
+            architecture=architecture,
+            epochs=eval_epochs,
+            batch_size=eval_batch_size,
+            seed=seed,
+            profile=profile,
+            recalibrate_batchnorm=recalibrate_batchnorm,
+            cache=cache,
+            verbose=verbose,
+            side_by_side=side_by_side,
         )
+        for row, result in zip(rows[1:], results):
+            row.evaluation_accuracy = result["accuracy"]
+            row.eval_epochs = result["epochs"]
+            row.eval_from_cache = result["from_cache"]
+    if log:
+        for row in rows[1:]:
+            _log_row(row, log)
     return rows
