@@ -499,11 +499,11 @@ def evaluate_explainers(
         kind (``"perfect"`` / ``"diff"``).
     eval_epochs, eval_batch_size, profile, recalibrate_batchnorm, seed, cache
         Passed to :func:`cladec.metrics.evaluation_accuracies`.
+    verbose : int
+        1 logs progress lines.
     side_by_side : bool
         Train the evaluation classifiers not in the store in one pass
         (default), or one after another; either way they share store keys.
-    verbose : int
-        1 logs progress lines.
 
     Returns
     -------

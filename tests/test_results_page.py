@@ -24,7 +24,13 @@ Results
 =======
 
 .. cladec-results:: results/rows.csv
+   :part: verdict
+
+.. cladec-results:: results/rows.csv
    :part: provenance
+
+.. cladec-results:: results/rows.csv
+   :part: downloads
 
 .. cladec-results:: results/rows.csv
    :part: table
@@ -103,6 +109,14 @@ def test_results_page_renders_tables_claims_and_figure(tmp_path):
     assert "mnist / my_dense, reconstruction loss, α 50 %: ours 30, reference 20.52" in html
     assert "ours 0.95, reference 0.9914" in html and "|ours - reference| &lt;= 0.01" in html
     assert html.count("Claim ") == 6
+    # the verdict first: one doctored cell of each MNIST pair is outside, Fashion-MNIST is absent
+    assert "<strong>42 of the 44 judged cells are within tolerance" in html
+    assert "fashion_mnist / my_conv</p></td>\n<td><p>not in this run" in html
+    # the provenance is collapsed; the CSV is offered as a download
+    assert '<details class="cladec-provenance"><summary>Show the command' in html
+    assert html.index("<details") < html.index("x</span>") < html.index("</details>")
+    assert 'download="rows.csv"' in html or "_downloads/" in html
+    assert (tmp_path / "html" / "_downloads").is_dir()
     assert "does not hold" in html  # the flat-loss claim, broken by the doctored cell
     assert "not run" in html  # the Fashion-MNIST pairs
     figure = src / "results" / "_generated" / "curves_mnist_my_dense.png"

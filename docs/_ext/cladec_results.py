@@ -19,6 +19,14 @@ of the page:
 ``claims``
     The claims of the reference evaluation (:mod:`cladec.claims`): the
     verdict on the reference's numbers and on ours, with our evidence.
+``verdict``
+    The page's opening: per pair, the judged cells within tolerance and the
+    claims that hold, on this run and on the reference's own numbers.
+``downloads``
+    Download links to each run's committed CSV files.
+
+The provenance part is collapsed (an HTML ``<details>`` block): a reader opens
+it to check a run, not to read the results.
 
 Usage::
 
@@ -155,6 +163,74 @@ def _provenance_part(runs) -> list[str]:
         lines += [f"**Run {number}** (``{run.name}``), used for: {_text(supplied)}.", ""]
         lines += _fields(run.meta)
     return lines
+
+
+def _verdict_part(rows) -> list[str]:
+    comparison = compare_with_reference(rows)
+    ours = check_claims(rows, pairs=PAIRS)
+    theirs = {
+        (c.key, c.dataset, c.layer): c for c in check_claims(load_reference_table(), pairs=PAIRS)
+    }
+    body, totals = [], [0, 0, 0, 0, 0]
+    for pair in PAIRS:
+        judged = [
+            c
+            for c in comparison
+            if (c["dataset"], c["layer"]) == pair and c["within_tolerance"] is not None
+        ]
+        within = sum(c["within_tolerance"] is True for c in judged)
+        mine = [c for c in ours if (c.dataset, c.layer) == pair and c.verdict != "not run"]
+        holds = sum(c.verdict == "holds" for c in mine)
+        ref_holds = sum(theirs[(c.key, *pair)].verdict == "holds" for c in mine)
+        if not judged and not mine:
+            body.append([f"{pair[0]} / {pair[1]}", "not in this run", "–", "–", "–"])
+            continue
+        for i, n in enumerate((within, len(judged), holds, len(mine), ref_holds)):
+            totals[i] += n
+        body.append(
+            [
+                f"{pair[0]} / {pair[1]}",
+                f"{within} of {len(judged)}",
+                str(len(judged) - within),
+                f"{holds} of {len(mine)}",
+                f"{ref_holds} of {len(mine)}",
+            ]
+        )
+    within, judged, holds, checked, ref_holds = totals
+    body.append(
+        [
+            "**all pairs**",
+            f"**{within} of {judged}**",
+            f"**{judged - within}**",
+            f"**{holds} of {checked}**",
+            f"**{ref_holds} of {checked}**",
+        ]
+    )
+    lines = [
+        f"**{within} of the {judged} judged cells are within tolerance, and {holds} of the "
+        f"{checked} claim checks hold** (on the reference's own numbers, {ref_holds} hold; "
+        'the others are "within noise" or do not hold, see below).',
+        "",
+    ]
+    return lines + _list_table(
+        ["pair", "cells within tolerance", "outside", "claims that hold", "(on the reference)"],
+        body,
+        "25 20 15 20 20",
+    )
+
+
+def _downloads_part(runs, docname_dir: Path) -> list[str]:
+    lines = []
+    for run in runs:
+        folder = run.path.parent
+        links = []
+        for name in ("rows.csv", "evaluation_result.csv", "comparison.csv"):
+            if (folder / name).is_file():
+                target = (folder / name).relative_to(docname_dir).as_posix()
+                links.append(f":download:`{name} <{target}>`")
+        where = folder.relative_to(docname_dir).as_posix()
+        lines.append(f"- ``docs/{where}``: {', '.join(links)}")
+    return [*lines, ""]
 
 
 def _table_part(rows, pair) -> list[str]:
@@ -310,7 +386,7 @@ class ResultsDirective(SphinxDirective):
     optional_arguments = 8  # more rows.csv files, merged pair by pair
     option_spec = {
         "part": lambda text: directives.choice(
-            text, ("provenance", "table", "curves", "outside", "claims")
+            text, ("provenance", "table", "curves", "outside", "claims", "verdict", "downloads")
         ),
         "pair": directives.unchanged,
     }
@@ -340,11 +416,28 @@ class ResultsDirective(SphinxDirective):
             lines = _curves_part(rows, pair, sources.get(pair), Path(self.env.srcdir))
         elif part == "provenance":
             lines = _provenance_part(runs)
+        elif part == "downloads":
+            lines = _downloads_part(runs, Path(self.env.doc2path(self.env.docname)).parent)
         else:
-            lines = {"outside": _outside_part, "claims": _claims_part}[part](rows)
+            parts = {"outside": _outside_part, "claims": _claims_part, "verdict": _verdict_part}
+            lines = parts[part](rows)
         holder = nodes.container()
         self.state.nested_parse(StringList(lines, source=path), self.content_offset, holder)
-        return holder.children
+        if part != "provenance":
+            return holder.children
+        # Collapsed: a reader opens it to check a run, not to read the results.
+        summary = "the command, versions, machine and timings of " + (
+            "the run" if len(runs) == 1 else f"each of the {len(runs)} runs"
+        )
+        return [
+            nodes.raw(
+                "",
+                f'<details class="cladec-provenance"><summary>Show {summary}</summary>',
+                format="html",
+            ),
+            *holder.children,
+            nodes.raw("", "</details>", format="html"),
+        ]
 
 
 def setup(app):

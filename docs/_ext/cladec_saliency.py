@@ -112,7 +112,18 @@ class SaliencyDirective(SphinxDirective):
             )
         holder = nodes.container()
         self.state.nested_parse(StringList(lines, source=str(path)), self.content_offset, holder)
-        return holder.children
+        if part != "provenance":
+            return holder.children
+        return [  # collapsed, as the results' provenance: opened to check a run
+            nodes.raw(
+                "",
+                '<details class="cladec-provenance"><summary>Show the command, versions, '
+                "machine and timings of the saliency study</summary>",
+                format="html",
+            ),
+            *holder.children,
+            nodes.raw("", "</details>", format="html"),
+        ]
 
 
 def setup(app):
