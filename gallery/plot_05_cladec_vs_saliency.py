@@ -207,6 +207,21 @@ fig = heatmaps.randomisation_curves(study, title="Rank correlation with the trai
 # check them against a randomised classifier before reading them as the
 # classifier's reasons.
 #
+# .. admonition:: Pitfalls
+#
+#    * Faithfulness rewards rankings that follow the input's brightness: the
+#      ink baseline, which knows nothing of the model, has the largest
+#      insertion area in the table above. A high area alone does not make a
+#      map an explanation of the model.
+#    * ClaDec's map becomes a ranking of pixels only through a choice (here the
+#      absolute difference from RefAE); another ranking gives other areas, and
+#      the signed one is worse than random (results page).
+#    * The randomisation test's decoders train three epochs per stage, not the
+#      reference's ten: its trained-stage map is not the one drawn above, and
+#      its correlations compare the stages with each other.
+#    * The misread-digit percentages rest on 85 digits: one digit is 1.2
+#      points, so a gap of a few points is a few digits.
+#
 # Try this
 # --------
 # * Rank ClaDec's pixels by its own reconstruction instead
