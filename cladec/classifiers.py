@@ -7,16 +7,19 @@ its test accuracy; :func:`train_classifier` returns just the model.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
+from ._atomic import array_digest
 from ._logging import reporter
 from .architectures import build_classifier
 from .datasets import Dataset, load_dataset
 from .profiles import Profile, get_profile
-from .store import ModelRecord, ModelRequest, Trained, obtain
+from .store import ModelRecord, ModelRequest, Trained, fingerprint_model, obtain
 from .training import evaluate_classifier, fit_classifier, recalibrate_batchnorm, seed_everything
 
 __all__ = ["TrainedClassifier", "obtain_classifier", "train_classifier", "classifier_fields"]
@@ -68,7 +71,8 @@ def classifier_fields(
     Parameters
     ----------
     kind : str
-        The architecture, ``"perfect"`` or ``"diff"``.
+        The architecture, ``"perfect"`` or ``"diff"``, or ``"custom:NAME"``
+        for a model built by a function (:func:`obtain_classifier`).
     data : Dataset
         The training data (already cut to the profile's slice); its name and
         checksum enter the key.
@@ -97,8 +101,41 @@ def classifier_fields(
     }
 
 
+def architecture_digest(model: keras.Model) -> str:
+    """A hash of a model's layers and their settings, names left out.
+
+    Two functions that build the same layers with the same settings give the
+    same digest; another activation, kernel size or layer order gives another.
+    Keras numbers auto-named layers per session, so names stay out of it.
+    """
+    layers = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        layers.append([type(layer).__name__, config])
+    text = json.dumps(layers, sort_keys=True, default=str)
+    return array_digest(np.frombuffer(text.encode(), dtype=np.uint8))
+
+
+def _custom_builder(
+    build_model: Callable[[], keras.Model],
+) -> tuple[str, Callable[[], keras.Model]]:
+    """The name of a custom architecture and its builder, checked once on a fresh model."""
+    name = getattr(build_model, "__name__", type(build_model).__name__)
+    model = build_model()
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"{name}() returned {type(model).__name__}; it must return an untrained keras.Model"
+        )
+    if len(model.inputs) != 1 or len(model.input_shape) != 4 or len(model.output_shape) != 2:
+        raise ValueError(
+            f"{name}() builds a model from {model.input_shape} to {model.output_shape}; accepted: "
+            "one image input (N, H, W, C) to class scores (N, K), as (N, 28, 28, 1) -> (N, 10)"
+        )
+    return f"custom:{name}", build_model
+
+
 def obtain_classifier(
-    kind: str,
+    kind: str | Callable[[], keras.Model],
     dataset: Dataset | str,
     *,
     profile: str | Profile | None = None,
@@ -112,8 +149,13 @@ def obtain_classifier(
 
     Parameters
     ----------
-    kind : {"perfect", "diff"}
-        The architecture (see :func:`cladec.build_classifier`).
+    kind : {"perfect", "diff"} or callable
+        The architecture (see :func:`cladec.build_classifier`), or a function
+        without arguments that returns an untrained ``keras.Model`` of your
+        own, from float32 ``(N, 28, 28, 1)`` images in [0, 1] to ``(N, K)``
+        non-negative class scores (softmax or sigmoid outputs). A custom
+        model is stored under a hash of its layers' settings and its initial
+        weights: change either and it trains anew.
     dataset : Dataset or str
         A :class:`cladec.datasets.Dataset` or a dataset name.
     profile : str, Profile or None
@@ -136,6 +178,12 @@ def obtain_classifier(
     profile = get_profile(profile)
     full = load_dataset(dataset) if isinstance(dataset, str) else dataset
     data = profile.slice(full)
+    if callable(kind):
+        seed_everything(seed)
+        kind, build_model = _custom_builder(kind)
+    else:
+        build_model = lambda: build_classifier(kind)  # noqa: E731 (validates the name)
+        build_classifier(kind)
     epochs = profile.epochs_for(kind, full.name) if epochs is None else int(epochs)
     batch_size = profile.classifier_batch_size if batch_size is None else int(batch_size)
     log = reporter(verbose)
@@ -143,7 +191,7 @@ def obtain_classifier(
 
     def build():
         seed_everything(seed)
-        return build_classifier(kind)
+        return build_model()
 
     def train(_requests):
         x_train, x_test = _images(data.x_train), _images(data.x_test)
@@ -168,13 +216,19 @@ def obtain_classifier(
         return [Trained(model, history, metrics)]
 
     fields = classifier_fields(kind, data, profile, epochs, batch_size, seed)
+    if kind.startswith("custom:"):
+        fresh = build()
+        fields["layers"] = architecture_digest(fresh)
+        fields["init"] = fingerprint_model(fresh)
     context = {"dataset": full.name, "profile": profile.name, "n_test": len(data.y_test)}
     request = ModelRequest(fields, build, label, context)
     [(model, record)] = obtain(cache, [request], train, log=log)
     return TrainedClassifier(model, record, full.name, profile)
 
 
-def train_classifier(kind: str, dataset: Dataset | str, **kwargs) -> keras.Model:
+def train_classifier(
+    kind: str | Callable[[], keras.Model], dataset: Dataset | str, **kwargs
+) -> keras.Model:
     """Train (or load) a reference classifier and return the model.
 
     :func:`obtain_classifier` also returns where the model came from and its
@@ -182,8 +236,10 @@ def train_classifier(kind: str, dataset: Dataset | str, **kwargs) -> keras.Model
 
     Parameters
     ----------
-    kind : {"perfect", "diff"}
-        The architecture (see :func:`cladec.build_classifier`).
+    kind : {"perfect", "diff"} or callable
+        The architecture (see :func:`cladec.build_classifier`), or a function
+        returning an untrained ``keras.Model`` of your own (see
+        :func:`obtain_classifier`).
     dataset : Dataset or str
         A :class:`cladec.datasets.Dataset` or a dataset name.
     **kwargs

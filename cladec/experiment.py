@@ -10,9 +10,10 @@ share trained models. :func:`start_lesson` is the first cell of a tutorial.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
 
 from ._logging import reporter
@@ -272,7 +273,7 @@ def explain_layer(
     dataset: str | Dataset,
     layer: str,
     *,
-    classifier: str = "perfect",
+    classifier: str | Callable[[], keras.Model] = "perfect",
     alphas: Sequence[float] = (0.0, 0.5, 0.99, 0.999),
     refae: bool = True,
     target: str = "labels",
@@ -288,9 +289,12 @@ def explain_layer(
     dataset : str or Dataset
         ``"mnist"``, ``"fashion_mnist"`` or a loaded :class:`~cladec.datasets.Dataset`.
     layer : str
-        ``"my_conv"`` or ``"my_dense"``.
-    classifier : {"perfect", "diff"}
-        The classifier architecture.
+        ``"my_conv"`` or ``"my_dense"`` of the reference classifiers, or a
+        layer of your own classifier, by name.
+    classifier : {"perfect", "diff"} or callable
+        The classifier architecture, or a function returning an untrained
+        ``keras.Model`` of your own (:func:`cladec.obtain_classifier`); it is
+        trained once under the profile and stored like the others.
     alphas : sequence of float
         The ClaDec alphas, trained together in one pass.
     refae : bool
