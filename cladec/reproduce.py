@@ -476,9 +476,9 @@ def run_reproduce(
         reconstructions (the first ones); default: the whole profile slice.
     eval_epochs : int or None
         Epochs of each evaluation classifier; default: the profile's
-        ``eval_epochs`` (``full``: 3; the reference trained its classifiers
-        10, and on Fashion-MNIST the accuracy is still rising after 3, see
-        the results page).
+        ``eval_epochs`` (``full``: 10, as the reference). A layer's
+        evaluation classifiers train side by side in one pass
+        (:func:`cladec.metrics.evaluation_accuracies`).
     seed : int
         Seeds every model.
     verbose : int
