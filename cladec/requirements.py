@@ -22,16 +22,32 @@ __all__ = ["Requirement", "Checklist", "check_classifier"]
 
 @dataclass(frozen=True)
 class Requirement:
-    """One line of the checklist: what is required, whether it holds, and what was found."""
+    """One line of the checklist: what is required, whether it holds, and what was found.
+
+    Parameters
+    ----------
+    name : str
+        The requirement, in words.
+    ok : bool or None
+        Whether it holds; ``None`` when it cannot be checked without sample images.
+    found : str
+        What the check found on the model (or the images).
+    """
 
     name: str
-    ok: bool | None  # None: could not be checked without sample images
+    ok: bool | None
     found: str
 
 
 @dataclass(frozen=True)
 class Checklist:
-    """Every requirement, in order; ``ok`` when none fails."""
+    """Every requirement, in order; ``ok`` when none fails.
+
+    Parameters
+    ----------
+    items : tuple of Requirement
+        The checklist's lines, in the order :func:`check_classifier` checks them.
+    """
 
     items: tuple
 
