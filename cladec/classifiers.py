@@ -182,8 +182,11 @@ def obtain_classifier(
         seed_everything(seed)
         kind, build_model = _custom_builder(kind)
     else:
-        build_model = lambda: build_classifier(kind)  # noqa: E731 (validates the name)
-        build_classifier(kind)
+        name = kind
+
+        def build_model():  # an unknown name fails here, with the accepted ones
+            return build_classifier(name)
+
     epochs = profile.epochs_for(kind, full.name) if epochs is None else int(epochs)
     batch_size = profile.classifier_batch_size if batch_size is None else int(batch_size)
     log = reporter(verbose)
