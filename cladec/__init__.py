@@ -100,6 +100,7 @@ _SUBMODULES = {
     "sanity",
     "store",
     "sweep",
+    "target_study",
     "training",
     "units",
 }

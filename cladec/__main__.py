@@ -486,6 +486,17 @@ def _add_evaluation_options(parser) -> None:
     parser.add_argument("--n-test", type=count, default=None, help=argparse.SUPPRESS)
 
 
+def _add_datasets_argument(parser) -> None:
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        metavar="DATASET",
+        type=_argparse_type(check_dataset, "dataset"),
+        default=list(DATASET_NAMES),
+        help=f"datasets (default: {' '.join(DATASET_NAMES)})",
+    )
+
+
 def _add_saliency_parser(commands) -> None:
     count = _argparse_type(_positive_int, "count")
     parser = commands.add_parser(
@@ -499,14 +510,7 @@ def _add_saliency_parser(commands) -> None:
         ),
         epilog="Writes faithfulness.csv, randomisation.csv and their figures into --out.",
     )
-    parser.add_argument(
-        "--datasets",
-        nargs="+",
-        metavar="DATASET",
-        type=_argparse_type(check_dataset, "dataset"),
-        default=list(DATASET_NAMES),
-        help=f"datasets (default: {' '.join(DATASET_NAMES)})",
-    )
+    _add_datasets_argument(parser)
     parser.add_argument("--digits", type=count, default=1000, help="test images (default 1000)")
     parser.add_argument(
         "--sanity-digits", type=count, default=200, help="test images of the randomisation test"
@@ -540,6 +544,60 @@ def _saliency_command(args) -> int:
     return 0
 
 
+def _add_targets_parser(commands) -> None:
+    parser = commands.add_parser(
+        "targets",
+        help="compare ClaDec's two classification targets (true labels, the classifier's "
+        "predictions) on the misread test images",
+        description=(
+            "Trains (or loads) the my_dense decoders of both targets of eq. 1 at each alpha, "
+            "and measures each, with RefAE as the baseline, on the test images the perfect "
+            "classifier misreads: how often the reconstruction is read as the classifier's "
+            "answer and how often as the true class; with the reconstruction loss, fidelity "
+            "and the evaluation accuracy."
+        ),
+        epilog="Writes targets.csv into --out.",
+    )
+    _add_datasets_argument(parser)
+    parser.add_argument(
+        "--alphas",
+        nargs="+",
+        type=_alpha,
+        default=[0.5, 0.99, 0.999],
+        metavar="ALPHA",
+        help="alphas in (0, 1] of both targets; alpha 0 is added (default: 0.5 0.99 0.999)",
+    )
+    parser.add_argument("--profile", choices=config.PROFILE_NAMES, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="docs/results/targets", metavar="DIR")
+    parser.add_argument(
+        "--quiet", action="store_true", help="print no per-epoch progress of the models it trains"
+    )
+    parser.set_defaults(func=_targets_command)
+
+
+def _targets_command(args) -> int:
+    from .target_study import run_target_study
+
+    words = ["python -m cladec targets", "--datasets", *args.datasets]
+    words += ["--alphas", *(format(a, "g") for a in args.alphas), "--out", args.out]
+    try:
+        result = run_target_study(
+            args.datasets,
+            alphas=args.alphas,
+            profile=args.profile,
+            seed=args.seed,
+            out=args.out,
+            command=" ".join(map(str, words)),
+            verbose=0 if args.quiet else 1,
+        )
+    except (DataSourceError, ValueError) as exc:
+        print(f"python -m cladec targets: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {result['file']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m cladec`` and its subcommands (builds without TensorFlow).
 
@@ -561,6 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_info)
     _add_reproduce_parser(commands)
     _add_saliency_parser(commands)
+    _add_targets_parser(commands)
     return parser
 
 

@@ -78,6 +78,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "cladec_results",
     "cladec_saliency",
+    "cladec_targets",
 ]
 
 templates_path = ["_templates"]

@@ -67,3 +67,51 @@ def test_overcomplete_conv_numbers(section):
     dense = _row("full-dense", "mnist", "cladec", 0.0).reconstruction_loss
     assert f"SSE of {conv:.1f} (``my_dense``: {dense:.1f})" in section
     assert conv < dense / 5
+
+
+# -- "Which labels eq. 1 uses": the committed targets study ---------------------
+
+
+def _targets() -> dict:
+    from cladec.target_study import read_targets_csv
+
+    _, rows = read_targets_csv(DOCS / "results" / "targets" / "targets.csv")
+    return {(r["dataset"], r["model"], r["target"], r["alpha"]): r for r in rows}
+
+
+def _which_labels() -> str:
+    text = (DOCS / "method.rst").read_text(encoding="utf-8")
+    start = text.index(".. _which-labels:")
+    return re.sub(r"\s+", " ", text[start : text.index("**Faithfulness**", start)])
+
+
+def _pct(value) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def test_fashion_prediction_target_shows_the_mistake_at_every_alpha():
+    t, text = _targets(), _which_labels()
+    for alpha in (0.5, 0.99, 0.999):
+        own = t[("fashion_mnist", "cladec", "predictions", alpha)]
+        labels = t[("fashion_mnist", "cladec", "labels", alpha)]
+        assert own["as_predicted"] > labels["as_predicted"] + 0.05, alpha
+        assert own["as_true"] < labels["as_true"], alpha
+        assert own["reconstruction_loss"] <= labels["reconstruction_loss"] * 1.01, alpha
+        assert abs(own["evaluation_accuracy"] - labels["evaluation_accuracy"]) < 0.003, alpha
+        assert f"{_pct(own['as_predicted'])} against {_pct(labels['as_predicted'])}" in text
+    own = t[("fashion_mnist", "cladec", "predictions", 0.99)]
+    labels = t[("fashion_mnist", "cladec", "labels", 0.99)]
+    assert f"{_pct(own['as_true'])} against {_pct(labels['as_true'])} at 0.99" in text
+    assert own["n_misread"] == 767 and "767 misread" in text
+
+
+def test_mnist_targets_differ_in_both_directions_on_85_digits():
+    t, text = _targets(), _which_labels()
+    diff = {
+        a: t[("mnist", "cladec", "predictions", a)]["as_predicted"]
+        - t[("mnist", "cladec", "labels", a)]["as_predicted"]
+        for a in (0.5, 0.99, 0.999)
+    }
+    assert diff[0.99] > 0.05 and diff[0.5] < -0.05  # "at 0.5 the order is reversed"
+    assert f"by {100 * abs(diff[0.999]):.1f} points" in text
+    assert t[("mnist", "refAE", "", None)]["n_misread"] == 85 and "85 misread digits" in text

@@ -114,16 +114,21 @@ class SaliencyDirective(SphinxDirective):
         self.state.nested_parse(StringList(lines, source=str(path)), self.content_offset, holder)
         if part != "provenance":
             return holder.children
-        return [  # collapsed, as the results' provenance: opened to check a run
-            nodes.raw(
-                "",
-                '<details class="cladec-provenance"><summary>Show the command, versions, '
-                "machine and timings of the saliency study</summary>",
-                format="html",
-            ),
-            *holder.children,
-            nodes.raw("", "</details>", format="html"),
-        ]
+        return collapsed(holder.children, "the saliency study")
+
+
+def collapsed(children, what: str) -> list:
+    """``children`` in a closed ``<details>`` block, as the results' provenance: opened to check a run."""
+    return [
+        nodes.raw(
+            "",
+            '<details class="cladec-provenance"><summary>Show the command, versions, '
+            f"machine and timings of {what}</summary>",
+            format="html",
+        ),
+        *children,
+        nodes.raw("", "</details>", format="html"),
+    ]
 
 
 def setup(app):
