@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from ._atomic import atomic_dir, atomic_file, sha256_file
@@ -167,10 +168,21 @@ class _Rebuilder:
     def classifier(self, key: str):
         if key not in self._classifiers:
             fields = self.metas[key]["fields"]
-            model = build_classifier(fields["architecture"])
+            model = self._built(key, fields["architecture"])
             model.load_weights(self.folders[key] / WEIGHTS)
             self._classifiers[key] = model
         return self._classifiers[key]
+
+    def _built(self, key: str, architecture: str):
+        if not architecture.startswith("custom:"):
+            return build_classifier(architecture)
+        spec = self.metas[key].get("context", {}).get("architecture_json")
+        if not spec:
+            raise LookupError(
+                f"classifier {key[:12]}... ({architecture}) was stored without its architecture "
+                "(context 'architecture_json'); obtain it again with this version of cladec"
+            )
+        return keras.models.model_from_json(spec)
 
     def classifier_by_fingerprint(self, fingerprint: str):
         for key, meta in self.metas.items():

@@ -224,6 +224,10 @@ def obtain_classifier(
         fields["layers"] = architecture_digest(fresh)
         fields["init"] = fingerprint_model(fresh)
     context = {"dataset": full.name, "profile": profile.name, "n_test": len(data.y_test)}
+    if kind.startswith("custom:"):
+        # the builder lives in the user's code; the architecture stored beside the
+        # weights lets the bundle rebuild the model to measure it
+        context["architecture_json"] = fresh.to_json()
     request = ModelRequest(fields, build, label, context)
     [(model, record)] = obtain(cache, [request], train, log=log)
     return TrainedClassifier(model, record, full.name, profile)

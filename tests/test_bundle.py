@@ -181,6 +181,40 @@ def test_verify_reports_a_changed_model(quick_bundle, tmp_path):
     assert [p.key for p in problems] == [key] and "test_reconstruction_loss" in problems[0].message
 
 
+def _own_cnn() -> keras.Model:
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(16, activation="relu", name="features")(x)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x), name="own_cnn")
+
+
+def test_a_classifier_of_ones_own_is_bundled_from_its_stored_architecture(
+    tmp_path, mnist, monkeypatch
+):
+    record = tmp_path / "used.jsonl"
+    monkeypatch.setenv("CLADEC_RECORD_MODELS", str(record))
+    obtained = cladec.obtain_classifier(_own_cnn, mnist, profile="quick", verbose=0)
+    monkeypatch.delenv("CLADEC_RECORD_MODELS")
+    used = {}
+    for line in record.read_text().splitlines():
+        item = json.loads(line)
+        used.setdefault(item["key"], item["context"])
+    [key] = used
+    assert "architecture_json" in used[key]  # the builder is the user's code, not ours
+    store = ModelStore(pretrained=False)
+    target = write_bundle(used, store=store, target=tmp_path / "b", commit=None, log=lambda m: None)
+    [entry] = PretrainedBundle(target).manifest["entries"].values()
+    assert entry["measured"]["value"] == pytest.approx(obtained.test_accuracy)
+    # an entry stored without its architecture is refused with what to do
+    meta_file = store.root / key[:24] / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["context"]["architecture_json"]
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(LookupError, match="custom:_own_cnn.*without its architecture.*again"):
+        write_bundle(used, store=store, target=tmp_path / "c", commit=None, log=lambda m: None)
+
+
 def test_cache_archive_round_trip(tmp_path):
     teacher = ModelStore(tmp_path / "teacher", pretrained=False)
     teacher.save(FIELDS, _model(1), train_seconds=3.0)

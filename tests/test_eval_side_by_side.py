@@ -37,8 +37,14 @@ def test_side_by_side_trains_what_separate_fits_train(mnist_small, tmp_path):
     alone_store = ModelStore(tmp_path / "alone")
     alone = [
         metrics.evaluation_accuracy(
-            s["x_hat_train"], d.y_train, s["x_hat_test"], d.y_test,
-            label=s["label"], data_id=s["data_id"], cache=alone_store, **SETTINGS,
+            s["x_hat_train"],
+            d.y_train,
+            s["x_hat_test"],
+            d.y_test,
+            label=s["label"],
+            data_id=s["data_id"],
+            cache=alone_store,
+            **SETTINGS,
         )  # fmt: skip
         for s in sets
     ]
@@ -95,15 +101,13 @@ def test_fit_side_by_side_matches_fit_classifier_weights(mnist_small):
     alone = fresh()
     history = fit_classifier(alone, x, d.y_train[:256], epochs=1, batch_size=32)
     gap = max(
-        float(np.max(np.abs(a - b)))
-        for a, b in zip(members[0].get_weights(), alone.get_weights())
+        float(np.max(np.abs(a - b))) for a, b in zip(members[0].get_weights(), alone.get_weights())
     )
     assert gap < 1e-3, gap  # the same training, up to float rounding
     assert histories[0].epochs["loss"][0] == pytest.approx(history.epochs["loss"][0], rel=1e-3)
     # the second member trained on the inverted digits: other weights
     other = max(
-        float(np.max(np.abs(a - b)))
-        for a, b in zip(members[1].get_weights(), alone.get_weights())
+        float(np.max(np.abs(a - b))) for a, b in zip(members[1].get_weights(), alone.get_weights())
     )
     assert other > 100 * gap
 

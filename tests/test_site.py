@@ -602,16 +602,11 @@ def pages(site, browser) -> dict[str, PageReport]:
     if screenshots.is_dir():
         for old in screenshots.glob("*.png"):
             old.unlink()
-    shoot = {
-        "index.html",
-        "installation.html",
-        "method.html",
-        "results.html",
-        "api.html",
-        "auto_examples/index.html",
-    }
+    # every hand-written page (glossary and reproduction notes included), index first
+    written = sorted(f"{p.stem}.html" for p in DOCS.glob("*.rst") if p.stem != "index")
+    shoot = {"index.html", *written, "auto_examples/index.html"}
     shoot.update(site.example_pages())
-    order = ["index.html", "installation.html", "method.html", "results.html"]
+    order = ["index.html", *(p for p in written if p != "api.html")]
     order += ["auto_examples/index.html"]
     order += site.example_pages()
     order += ["api.html"]
@@ -626,6 +621,16 @@ def pages(site, browser) -> dict[str, PageReport]:
 
 def _problems(pages: dict[str, PageReport], attribute: str) -> dict[str, list]:
     return {rel: getattr(r, attribute) for rel, r in pages.items() if getattr(r, attribute)}
+
+
+@pytest.mark.browser
+def test_the_glossary_notes_and_own_model_tutorial_are_opened(pages):
+    for rel in (
+        "glossary.html",
+        "reproduction.html",
+        "auto_examples/plot_06_your_own_model.html",
+    ):
+        assert rel in pages and pages[rel].ready, rel
 
 
 @pytest.mark.browser

@@ -306,6 +306,16 @@ def test_the_prediction_target_draws_misread_digits_as_the_classifiers_answer(sa
     assert read["refae"]["as_predicted"] > read["predictions"]["as_predicted"]
     assert 0.25 < read["labels"]["as_true"] < 0.45
     assert read["predictions"]["as_predicted"] > read["labels"]["as_predicted"] + 0.05
+    # plot_01: ... and as the true digit less often than the true-label decoder
+    assert read["predictions"]["as_true"] < read["labels"]["as_true"]
+    # plot_01 and the method page: two RefAEs from different seeds differ by 3.5 points,
+    # a third of the two targets' 10.6
+    second = metrics.misread_readings(
+        run.classifier, data.x_test, run.refae_with_seed(1, verbose=0), data.y_test
+    )
+    seeds = abs(second["as_predicted"] - read["refae"]["as_predicted"])
+    targets = read["predictions"]["as_predicted"] - read["labels"]["as_predicted"]
+    assert 0.02 < seeds < 0.05 and targets > 2.5 * seeds
     losses = {
         k: metrics.loss_terms(e, data.x_test, data.y_test, alpha=0.99)["reconstruction_loss"]
         for k, e in (("labels", run.cladec[0.99]), ("predictions", own.cladec[0.99]))
@@ -330,3 +340,73 @@ def test_randomisation_breaks_the_saliency_maps_and_only_partly_cladec(saliency_
     cladec_mean = study.mean("cladec")
     assert 0.35 < cladec_mean[1] < 0.65  # about half after +scores
     assert cladec_mean[-1] > 0.5  # most of it when every layer is random
+
+
+# -- tutorial 06: a model of your own ------------------------------------------
+
+
+def _tutorial_function(script: str, name: str):
+    """The function ``name`` as the tutorial defines it, so the test builds the same model."""
+    import ast
+    from pathlib import Path
+
+    import keras
+    from keras import layers
+
+    source = (Path(__file__).resolve().parents[1] / "gallery" / script).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    scope = {"keras": keras, "layers": layers}
+    exec(compile(ast.Module([node], []), script, "exec"), scope)  # noqa: S102 - our own tutorial
+    return scope[name]
+
+
+OWN_ALPHAS = (0.0, 0.99, 0.999)
+
+
+@pytest.fixture(scope="module")
+def own_model(shipped):
+    my_cnn = _tutorial_function("plot_06_your_own_model.py", "my_cnn")
+    return shipped("mnist", "features", classifier=my_cnn, alphas=OWN_ALPHAS)
+
+
+def test_tutorial_06_model_passes_the_checklist_and_its_mistakes_fail_it(own_model):
+    import cladec
+
+    run = own_model
+    x = run.data.x_test[:256, ..., None] / np.float32(255)
+    report = str(cladec.check_classifier(run.classifier, x, layer="features"))
+    assert "FAIL" not in report
+    wrong = str(cladec.check_classifier(run.classifier, x * 255, layer="feature"))
+    assert wrong.count("FAIL") >= 2  # plot_06: images up to 255, and the layer name
+
+
+def test_tutorial_06_losses_noise_floor_and_misread_digits(own_model):
+    run = own_model
+    data = run.data
+    terms = {
+        a: metrics.loss_terms(run.cladec[a], data.x_test, data.y_test, alpha=a) for a in OWN_ALPHAS
+    }
+    rec = {a: t["reconstruction_loss"] for a, t in terms.items()}
+    cls = {a: t["classification_loss"] for a, t in terms.items()}
+    refae = metrics.loss_terms(run.refae, data.x_test, data.y_test, run.classifier)
+    # plot_06: RefAE far sharper than alpha 0 (2.67 against 14.02)
+    assert refae["reconstruction_loss"] < rec[0.0] / 4
+    # plot_06: at 0.99 the classification loss falls, the reconstruction loss rises little
+    assert cls[0.99] < cls[0.0] / 2 and 1.0 < rec[0.99] / rec[0.0] < 1.4
+    # plot_06: at 0.999 the reconstruction loss jumps and the classification loss is
+    # worse than at alpha 0
+    assert rec[0.999] > 4 * rec[0.99] and cls[0.999] > cls[0.0]
+    base = run.refae.reconstruct(data.x_test)
+    floor = np.abs(run.refae_with_seed(1, verbose=0).reconstruct(data.x_test) - base).mean()
+    gaps = {a: np.abs(run.cladec[a].reconstruct(data.x_test) - base).mean() for a in (0.0, 0.99)}
+    # plot_06: ClaDec's differences 3.0 and 3.5 times the floor
+    assert 2.5 < gaps[0.0] / floor < 3.5 and 3.0 < gaps[0.99] / floor < 4.0
+    read = {
+        name: metrics.misread_readings(run.classifier, data.x_test, source, data.y_test)
+        for name, source in (("refae", run.refae), (0.99, run.cladec[0.99]))
+    }
+    # plot_06: RefAE's copies misread most; at 0.99 as often the truth as the answer
+    assert read["refae"]["as_predicted"] > read[0.99]["as_predicted"] + 0.2
+    assert read[0.99]["as_true"] > 2 * read["refae"]["as_true"]
+    assert abs(read[0.99]["as_true"] - read[0.99]["as_predicted"]) < 0.05
