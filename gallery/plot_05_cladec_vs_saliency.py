@@ -165,7 +165,10 @@ for name, explainer in (("true labels", run.cladec[0.99]), ("predictions", own.c
 # predictions draws them as the classifier's answer about ten points more
 # often than that one, and stays closer to the input (the smaller
 # reconstruction loss): to explain a misclassification, train ClaDec with
-# ``target="predictions"``. (With 85 misread digits one digit is 1.2 points.)
+# ``target="predictions"``. (With 85 misread digits one digit is 1.2 points,
+# and two RefAEs trained from different seeds differ by 3.5 points, tutorial
+# 01: on MNIST the ten points are suggestive; Fashion-MNIST's 767 misread
+# images settle it, :ref:`on the method page <which-labels>`.)
 #
 # The sanity check: randomise the classifier, layer by layer
 # ----------------------------------------------------------

@@ -34,7 +34,12 @@ def test_the_bundle_holds_every_kind_of_model_the_site_needs():
         for e in entries
         if e["fields"]["kind"] == "classifier"
     }
-    assert classifiers == {("perfect", "mnist"), ("diff", "mnist"), ("perfect", "fashion_mnist")}
+    assert classifiers == {
+        ("perfect", "mnist"),
+        ("diff", "mnist"),
+        ("perfect", "fashion_mnist"),
+        ("custom:my_cnn", "mnist"),  # tutorial 06's model of one's own
+    }
     # The reference recipe, but for the short decoders of tutorial 05's randomisation test.
     short = [e for e in entries if "randomised_from" in e.get("context", {})]
     assert len(short) == 5 and all(e["fields"]["epochs"] == 3 for e in short)
