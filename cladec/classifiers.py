@@ -219,12 +219,11 @@ def obtain_classifier(
         return [Trained(model, history, metrics)]
 
     fields = classifier_fields(kind, data, profile, epochs, batch_size, seed)
+    context = {"dataset": full.name, "profile": profile.name, "n_test": len(data.y_test)}
     if kind.startswith("custom:"):
         fresh = build()
         fields["layers"] = architecture_digest(fresh)
         fields["init"] = fingerprint_model(fresh)
-    context = {"dataset": full.name, "profile": profile.name, "n_test": len(data.y_test)}
-    if kind.startswith("custom:"):
         # the builder lives in the user's code; the architecture stored beside the
         # weights lets the bundle rebuild the model to measure it
         context["architecture_json"] = fresh.to_json()
