@@ -173,6 +173,9 @@ Results
 
 .. cladec-results::
    :part: outside
+
+.. cladec-results::
+   :part: cost
 """
     src = _project(tmp_path, page)
     later = [
@@ -182,7 +185,15 @@ Results
         for row in rows_from_reference(load_reference_table())
         if (row.dataset, row.layer) == ("mnist", "my_dense")
     ]
-    write_rows_csv(later, src / "results" / "later.csv", {"command": "later-run"})
+    write_rows_csv(
+        later,
+        src / "results" / "later.csv",
+        {
+            "command": "later-run",
+            "pair_seconds": "mnist/my_dense=3722",
+            "pair_models": "mnist/my_dense=17+6",
+        },
+    )
     done = _build(src, tmp_path / "html")
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
@@ -196,3 +207,6 @@ Results
     # my_conv still comes from the first run: its doctored evaluation accuracy shows
     assert "ours 0.95, reference 0.9914" in html
     assert (src / "results" / "_generated" / "curves_mnist_my_dense.png").is_file()
+    # the cost: the later run recorded its pair's wall time and models; the first did not
+    assert "1 h 02 min (3,722 s)</p></td>\n<td><p>17</p></td>\n<td><p>6</p>" in html
+    assert "mnist / my_conv</p></td>\n<td><p>not recorded" in html

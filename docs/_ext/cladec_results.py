@@ -24,6 +24,9 @@ of the page:
     claims that hold, on this run and on the reference's own numbers.
 ``downloads``
     Download links to each run's committed CSV files.
+``cost``
+    Per pair, the wall time and the models trained and reused, from the
+    ``pair_seconds`` and ``pair_models`` the run recorded.
 
 The provenance part is collapsed (an HTML ``<details>`` block): a reader opens
 it to check a run, not to read the results.
@@ -42,7 +45,7 @@ supplies.
 
 A page that renders many parts of the same runs names them once::
 
-    .. cladec-results-runs:: results/full-dense/rows.csv results/full-conv-mnist/rows.csv
+    .. cladec-results-runs:: results/older-run/rows.csv results/full/rows.csv
 
 and every later ``cladec-results`` on that page without arguments uses them.
 """
@@ -233,6 +236,60 @@ def _downloads_part(runs, docname_dir: Path) -> list[str]:
     return [*lines, ""]
 
 
+def _pair_numbers(text: str) -> dict:
+    """``"mnist/my_dense=3322 mnist/my_conv=4100"`` -> {("mnist", "my_dense"): "3322", ...}."""
+    numbers = {}
+    for item in str(text or "").split():
+        name, _, value = item.partition("=")
+        dataset, _, layer = name.partition("/")
+        numbers[(dataset, layer)] = value
+    return numbers
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {rest:02d} s"
+
+
+def _cost_part(runs) -> list[str]:
+    body, totals = [], [0.0, 0, 0]
+    for run in runs:
+        seconds = _pair_numbers(run.meta.get("pair_seconds"))
+        models = _pair_numbers(run.meta.get("pair_models"))
+        for pair in run.pairs:
+            if pair not in seconds:
+                body.append([f"{pair[0]} / {pair[1]}", "not recorded", "–", "–"])
+                continue
+            trained, _, reused = models.get(pair, "").partition("+")
+            totals[0] += float(seconds[pair])
+            totals[1] += int(trained or 0)
+            totals[2] += int(reused or 0)
+            body.append(
+                [
+                    f"{pair[0]} / {pair[1]}",
+                    f"{_duration(float(seconds[pair]))} ({float(seconds[pair]):,.0f} s)",
+                    trained or "–",
+                    reused or "–",
+                ]
+            )
+    if not body:
+        return ["*No pair of this run has finished yet.*", ""]
+    body.append(
+        [
+            "**all pairs**",
+            f"**{_duration(totals[0])} ({totals[0]:,.0f} s)**",
+            f"**{totals[1]}**",
+            f"**{totals[2]}**",
+        ]
+    )
+    return _list_table(
+        ["pair", "wall time", "models trained", "models reused (package or cache)"],
+        body,
+        "25 30 20 25",
+    )
+
+
 def _table_part(rows, pair) -> list[str]:
     dataset, layer = pair
     ours = [r for r in rows if (r.dataset, r.layer) == pair]
@@ -386,7 +443,17 @@ class ResultsDirective(SphinxDirective):
     optional_arguments = 8  # more rows.csv files, merged pair by pair
     option_spec = {
         "part": lambda text: directives.choice(
-            text, ("provenance", "table", "curves", "outside", "claims", "verdict", "downloads")
+            text,
+            (
+                "provenance",
+                "table",
+                "curves",
+                "outside",
+                "claims",
+                "verdict",
+                "downloads",
+                "cost",
+            ),
         ),
         "pair": directives.unchanged,
     }
@@ -416,6 +483,8 @@ class ResultsDirective(SphinxDirective):
             lines = _curves_part(rows, pair, sources.get(pair), Path(self.env.srcdir))
         elif part == "provenance":
             lines = _provenance_part(runs)
+        elif part == "cost":
+            lines = _cost_part(runs)
         elif part == "downloads":
             lines = _downloads_part(runs, Path(self.env.doc2path(self.env.docname)).parent)
         else:

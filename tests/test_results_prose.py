@@ -1,0 +1,121 @@
+"""The numbers the results page's prose quotes, recomputed from the runs the page shows.
+
+Each pair's section says, in words, what its table shows: the RefAE's loss,
+the decoders' losses at alpha 0 and 0.99, the explosion above 0.99, the spread
+of the evaluation accuracies and ClaDec's margin over the RefAE. The phrases
+below are built from the committed rows; a rerun that moves a number fails
+here until the prose follows. Only the pairs of the settled-recipe run
+(``docs/results/full``) are held to it.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from cladec.reference import load_reference_table, rows_from_reference
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SETTLED_RUN = DOCS / "results" / "full" / "rows.csv"
+
+sys.path.insert(0, str(DOCS / "_ext"))
+from cladec_results import _merge_runs  # noqa: E402
+
+
+def _page() -> str:
+    return (DOCS / "results.rst").read_text(encoding="utf-8")
+
+
+def _page_runs(page: str) -> list[Path]:
+    match = re.search(r"^\.\. cladec-results-runs::((?:.*\n)(?:   .*\n)*)", page, re.M)
+    assert match, "the results page names its runs with cladec-results-runs"
+    return [DOCS / name for name in match.group(1).split()]
+
+
+def _section(page: str, pair: tuple[str, str]) -> str:
+    label = f".. _results-{pair[0]}-{pair[1]}:"
+    start = page.index(label)
+    ends = [page.find(mark, start + len(label)) for mark in (".. _results-", "\nThe claims, checked")]
+    end = min(e for e in ends if e > 0)
+    return re.sub(r"\s+", " ", page[start:end])
+
+
+def _find(rows, pair, model, alpha=None):
+    for row in rows:
+        if (row.dataset, row.layer, row.model, row.alpha) == (*pair, model, alpha):
+            return row
+    raise AssertionError(f"no row {pair} {model} {alpha}")
+
+
+def _loss(value: float) -> str:
+    return format(value, ".3g")
+
+
+def pair_phrases(rows, pair) -> list[str]:
+    """The phrases a pair's section must contain, from its rows and the reference's."""
+    reference = rows_from_reference(load_reference_table())
+
+    def both(model, alpha=None):
+        return _find(rows, pair, model, alpha), _find(reference, pair, model, alpha)
+
+    refae, refae_ref = both("refAE")
+    at0, at0_ref = both("cladec", 0.0)
+    at99, at99_ref = both("cladec", 0.99)
+    high = [both("cladec", a) for a in (0.999, 0.9999, 1.0)]
+    ours_high = ", ".join(_loss(o.reconstruction_loss) for o, _ in high[:2])
+    theirs_high = ", ".join(_loss(r.reconstruction_loss) for _, r in high[:2])
+    differences = [
+        row.evaluation_accuracy - _find(reference, pair, row.model, row.alpha).evaluation_accuracy
+        for row in rows
+        if (row.dataset, row.layer) == pair and row.model != "classifier"
+    ]
+    margin = at99.evaluation_accuracy - refae.evaluation_accuracy
+    margin_ref = at99_ref.evaluation_accuracy - refae_ref.evaluation_accuracy
+    return [
+        f"RefAE reconstructs with a loss of {_loss(refae.reconstruction_loss)} "
+        f"(reference {_loss(refae_ref.reconstruction_loss)})",
+        f"{_loss(at0.reconstruction_loss)} against {_loss(at0_ref.reconstruction_loss)} at "
+        f"alpha 0 and {_loss(at99.reconstruction_loss)} against "
+        f"{_loss(at99_ref.reconstruction_loss)} at 0.99",
+        f"{ours_high} and {_loss(high[2][0].reconstruction_loss)} at alpha 0.999, 0.9999 and 1 "
+        f"(reference {theirs_high} and {_loss(high[2][1].reconstruction_loss)})",
+        f"differ from the reference's by {min(differences):+.4f} to {max(differences):+.4f}",
+        f"{at99.evaluation_accuracy:.4f} against the RefAE's {refae.evaluation_accuracy:.4f} "
+        f"({margin:+.4f}; reference {margin_ref:+.4f})",
+    ]
+
+
+def _settled_pairs(page: str):
+    runs = [(str(path), path) for path in _page_runs(page)]
+    rows, _, sources = _merge_runs(runs)
+    return rows, [pair for pair, path in sources.items() if path == SETTLED_RUN]
+
+
+def test_the_page_shows_the_settled_run():
+    page = _page()
+    assert SETTLED_RUN in _page_runs(page)
+    _, pairs = _settled_pairs(page)
+    assert pairs, "no pair of the settled-recipe run reaches the page"
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("mnist", "my_dense"),
+        ("mnist", "my_conv"),
+        ("fashion_mnist", "my_dense"),
+        ("fashion_mnist", "my_conv"),
+    ],
+    ids=lambda p: f"{p[0]}-{p[1]}" if isinstance(p, tuple) else p,
+)
+def test_pair_prose_quotes_the_run(pair):
+    page = _page()
+    rows, settled = _settled_pairs(page)
+    if pair not in settled:
+        pytest.skip(f"{pair[0]}/{pair[1]} is not from the settled-recipe run yet")
+    section = _section(page, pair)
+    missing = [phrase for phrase in pair_phrases(rows, pair) if phrase not in section]
+    assert not missing, f"the {pair[0]} / {pair[1]} section should say: {missing}"
