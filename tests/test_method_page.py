@@ -1,5 +1,5 @@
 """The numbers that the method page's "Reading ClaDec honestly" quotes, recomputed
-from the committed evaluation run: a rerun that moves them fails here until the
+from the committed evaluation run the results page shows: a rerun that moves them fails here until the
 prose follows."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from cladec.results import read_rows_csv
+from _results_runs import page_rows
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -21,11 +20,12 @@ def _section() -> str:
     return re.sub(r"\s+", " ", text[start:end])
 
 
-def _row(pair: str, dataset: str, model: str, alpha=None):
-    for row in read_rows_csv(DOCS / "results" / pair / "rows.csv"):
-        if row.dataset == dataset and row.model == model and row.alpha == alpha:
+def _row(layer: str, dataset: str, model: str, alpha=None):
+    """A row as the results page shows it."""
+    for row in page_rows()[0]:
+        if (row.dataset, row.layer, row.model, row.alpha) == (dataset, layer, model, alpha):
             return row
-    raise AssertionError(f"no row {dataset}/{model}/{alpha} in {pair}")
+    raise AssertionError(f"no row {dataset}/{layer}/{model}/{alpha} on the results page")
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +34,15 @@ def section() -> str:
 
 
 def test_blur_numbers(section):
-    cladec0 = _row("full-dense", "mnist", "cladec", 0.0).reconstruction_loss
-    refae = _row("full-dense", "mnist", "refAE").reconstruction_loss
+    cladec0 = _row("my_dense", "mnist", "cladec", 0.0).reconstruction_loss
+    refae = _row("my_dense", "mnist", "refAE").reconstruction_loss
     assert f"SSE of {cladec0:.1f} where RefAE reaches {refae:.1f}" in section
     assert cladec0 > 3 * refae  # "keep less of the image"
 
 
 def test_high_alpha_numbers(section):
-    one = _row("full-dense", "mnist", "cladec", 1.0)
-    refae = _row("full-dense", "mnist", "refAE").reconstruction_loss
+    one = _row("my_dense", "mnist", "cladec", 1.0)
+    refae = _row("my_dense", "mnist", "refAE").reconstruction_loss
     ratio = one.reconstruction_loss / refae
     assert f"SSE of {one.reconstruction_loss:.1f}, {ratio:.0f} times RefAE's" in section
     assert f"reads {one.accuracy_on_reconstructions * 100:.1f} % of them" in section
@@ -50,9 +50,9 @@ def test_high_alpha_numbers(section):
 
 
 def test_circular_fidelity_numbers(section):
-    at0 = _row("full-dense", "fashion_mnist", "cladec", 0.0)
-    at99 = _row("full-dense", "fashion_mnist", "cladec", 0.99)
-    clf = _row("full-dense", "fashion_mnist", "classifier")
+    at0 = _row("my_dense", "fashion_mnist", "cladec", 0.0)
+    at99 = _row("my_dense", "fashion_mnist", "cladec", 0.99)
+    clf = _row("my_dense", "fashion_mnist", "classifier")
     assert (
         f"climbs from {at0.accuracy_on_reconstructions:.3f} at alpha = 0 to "
         f"{at99.accuracy_on_reconstructions:.3f} at 0.99, above the classifier's own "
@@ -63,8 +63,8 @@ def test_circular_fidelity_numbers(section):
 
 
 def test_overcomplete_conv_numbers(section):
-    conv = _row("full-conv-mnist", "mnist", "cladec", 0.0).reconstruction_loss
-    dense = _row("full-dense", "mnist", "cladec", 0.0).reconstruction_loss
+    conv = _row("my_conv", "mnist", "cladec", 0.0).reconstruction_loss
+    dense = _row("my_dense", "mnist", "cladec", 0.0).reconstruction_loss
     assert f"SSE of {conv:.1f} (``my_dense``: {dense:.1f})" in section
     assert conv < dense / 5
 

@@ -11,34 +11,21 @@ here until the prose follows. Only the pairs of the settled-recipe run
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
+from _results_runs import DOCS, page_rows, page_runs, results_page
 
 from cladec.reference import load_reference_table, rows_from_reference
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
 SETTLED_RUN = DOCS / "results" / "full" / "rows.csv"
-
-sys.path.insert(0, str(DOCS / "_ext"))
-from cladec_results import _merge_runs  # noqa: E402
-
-
-def _page() -> str:
-    return (DOCS / "results.rst").read_text(encoding="utf-8")
-
-
-def _page_runs(page: str) -> list[Path]:
-    match = re.search(r"^\.\. cladec-results-runs::((?:.*\n)(?:   .*\n)*)", page, re.M)
-    assert match, "the results page names its runs with cladec-results-runs"
-    return [DOCS / name for name in match.group(1).split()]
 
 
 def _section(page: str, pair: tuple[str, str]) -> str:
     label = f".. _results-{pair[0]}-{pair[1]}:"
     start = page.index(label)
-    ends = [page.find(mark, start + len(label)) for mark in (".. _results-", "\nThe claims, checked")]
+    ends = [
+        page.find(mark, start + len(label)) for mark in (".. _results-", "\nThe claims, checked")
+    ]
     end = min(e for e in ends if e > 0)
     return re.sub(r"\s+", " ", page[start:end])
 
@@ -89,14 +76,13 @@ def pair_phrases(rows, pair) -> list[str]:
 
 
 def _settled_pairs(page: str):
-    runs = [(str(path), path) for path in _page_runs(page)]
-    rows, _, sources = _merge_runs(runs)
+    rows, sources = page_rows(page)
     return rows, [pair for pair, path in sources.items() if path == SETTLED_RUN]
 
 
 def test_the_page_shows_the_settled_run():
-    page = _page()
-    assert SETTLED_RUN in _page_runs(page)
+    page = results_page()
+    assert SETTLED_RUN in page_runs(page)
     _, pairs = _settled_pairs(page)
     assert pairs, "no pair of the settled-recipe run reaches the page"
 
@@ -112,7 +98,7 @@ def test_the_page_shows_the_settled_run():
     ids=lambda p: f"{p[0]}-{p[1]}" if isinstance(p, tuple) else p,
 )
 def test_pair_prose_quotes_the_run(pair):
-    page = _page()
+    page = results_page()
     rows, settled = _settled_pairs(page)
     if pair not in settled:
         pytest.skip(f"{pair[0]}/{pair[1]} is not from the settled-recipe run yet")
