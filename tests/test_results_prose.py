@@ -105,3 +105,35 @@ def test_pair_prose_quotes_the_run(pair):
     section = _section(page, pair)
     missing = [phrase for phrase in pair_phrases(rows, pair) if phrase not in section]
     assert not missing, f"the {pair[0]} / {pair[1]} section should say: {missing}"
+
+
+def _claims_prose(page: str) -> str:
+    start = page.index(":part: claims")
+    return re.sub(r"\s+", " ", page[start : page.index("\nCells outside tolerance, and why")])
+
+
+_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
+def test_claims_prose_names_the_pairs_where_the_loss_does_not_fall():
+    from cladec.claims import check_claims
+
+    page = results_page()
+    rows, _ = page_rows(page)
+    prose = _claims_prose(page)
+    failing = [
+        c
+        for c in check_claims(rows)
+        if c.key == "classification_loss_falls" and c.verdict != "holds"
+    ]
+    count = {0: "on every pair", 1: "on every pair but one"}.get(len(failing))
+    if count is None:
+        pytest.fail(f"{len(failing)} pairs where the loss does not fall: rewrite the prose")
+    assert count in prose
+    assert failing or "but one" not in prose
+    for check in failing:
+        pair = (check.dataset, check.layer)
+        at0 = _find(rows, pair, "cladec", 0.0).classification_loss
+        at99 = _find(rows, pair, "cladec", 0.99).classification_loss
+        assert f"On {_TITLES[check.dataset]} ``{check.layer}``" in prose
+        assert f"{at0:.3g} at alpha 0 and {at99:.3g} at 0.99" in prose
