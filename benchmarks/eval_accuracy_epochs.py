@@ -29,11 +29,22 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.99])
     parser.add_argument(
+        "--refae", action=argparse.BooleanOptionalAction, default=True, help="include the RefAE"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="evaluation classifiers' seeds (0 is the one the evaluation uses)",
+    )
+    parser.add_argument(
         "--profile", default="full", help="the models' profile (quick: a smoke run in minutes)"
     )
     args = parser.parse_args()
 
     import keras
+    import numpy as np
 
     import cladec
     from cladec.experiment import explain_layer
@@ -57,6 +68,7 @@ def main() -> None:
         def __init__(self, name, x_train, x_test, y_test):
             super().__init__()
             self.name, self.x_train, self.x_test, self.y_test = name, x_train, x_test, y_test
+            self.accuracy = None
             self.start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
@@ -65,6 +77,7 @@ def main() -> None:
             _, accuracy = evaluate_classifier(self.model, self.x_test, self.y_test)
             for variable, value in zip(self.model.non_trainable_variables, state):
                 variable.assign(value)
+            self.accuracy = accuracy
             print(
                 f"{args.dataset} / {args.layer}, {self.name}: after epoch {epoch + 1}, test "
                 f"accuracy {accuracy:.4f} ({time.perf_counter() - self.start:.0f} s)",
@@ -75,21 +88,28 @@ def main() -> None:
         args.dataset, args.layer, alphas=args.alphas, profile=args.profile, verbose=0
     )
     data = explanation.data
-    models = {"RefAE": explanation.refae}
+    models = {"RefAE": explanation.refae} if args.refae else {}
     models.update({f"ClaDec alpha={a:g}": m for a, m in explanation.cladec.items()})
+    last = {}
     for name, model in models.items():
         x_train = model.reconstruct(data.x_train)
         x_test = model.reconstruct(data.x_test)
-        # One fit of all the epochs, seeded as cladec.metrics.evaluation_accuracy seeds its own.
-        seed_everything(0)
-        classifier = cladec.build_classifier("perfect")
-        fit_classifier(
-            classifier,
-            x_train,
-            data.y_train,
-            epochs=args.epochs,
-            callbacks=[TestEveryEpoch(name, x_train, x_test, data.y_test)],
-        )
+        for seed in args.seeds:
+            # One fit of all the epochs, seeded as cladec.metrics.evaluation_accuracy seeds its own.
+            seed_everything(seed)
+            classifier = cladec.build_classifier("perfect")
+            tracker = TestEveryEpoch(f"{name}, seed {seed}", x_train, x_test, data.y_test)
+            fit_classifier(
+                classifier, x_train, data.y_train, epochs=args.epochs, callbacks=[tracker]
+            )
+            last.setdefault(name, []).append(tracker.accuracy)
+    if len(args.seeds) > 1:
+        for name, accuracies in last.items():
+            spread = f"{min(accuracies):.4f} to {max(accuracies):.4f}"
+            print(
+                f"{args.dataset} / {args.layer}, {name}: after {args.epochs} epochs, seeds "
+                f"{' '.join(map(str, args.seeds))}: {spread}, mean {np.mean(accuracies):.4f}"
+            )
 
 
 if __name__ == "__main__":

@@ -55,10 +55,11 @@ def test_circular_fidelity_numbers(section):
     clf = _row("my_dense", "fashion_mnist", "classifier")
     assert (
         f"climbs from {at0.accuracy_on_reconstructions:.3f} at alpha = 0 to "
-        f"{at99.accuracy_on_reconstructions:.3f} at 0.99, above the classifier's own "
+        f"{at99.accuracy_on_reconstructions:.3f} at 0.99, as high to within 0.002 as the "
+        f"classifier's own "
         f"{clf.evaluation_accuracy:.3f}" in section
     )
-    assert at99.accuracy_on_reconstructions > clf.evaluation_accuracy
+    assert abs(at99.accuracy_on_reconstructions - clf.evaluation_accuracy) < 0.002
     assert f"{at0.evaluation_accuracy:.3f} and {at99.evaluation_accuracy:.3f} there" in section
 
 

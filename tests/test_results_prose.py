@@ -80,11 +80,28 @@ def _settled_pairs(page: str):
     return rows, [pair for pair, path in sources.items() if path == SETTLED_RUN]
 
 
+def _settled_run_complete() -> bool:
+    from cladec.results import read_rows_csv
+
+    _, provenance = read_rows_csv(SETTLED_RUN, provenance=True)
+    return provenance.get("status") == "complete"
+
+
 def test_the_page_shows_the_settled_run():
     page = results_page()
     assert SETTLED_RUN in page_runs(page)
     _, pairs = _settled_pairs(page)
     assert pairs, "no pair of the settled-recipe run reaches the page"
+
+
+def test_a_complete_run_supersedes_the_earlier_ones():
+    if not _settled_run_complete():
+        pytest.skip("the settled-recipe run is not complete yet")
+    page = results_page()
+    assert page_runs(page) == [SETTLED_RUN], "older runs leave the page"
+    runs_in_tree = sorted(p.parent.name for p in (DOCS / "results").glob("*/rows.csv"))
+    assert runs_in_tree == [SETTLED_RUN.parent.name], "older runs leave the tree"
+    assert "earlier run" not in page.lower()
 
 
 @pytest.mark.parametrize(
@@ -101,6 +118,7 @@ def test_pair_prose_quotes_the_run(pair):
     page = results_page()
     rows, settled = _settled_pairs(page)
     if pair not in settled:
+        assert not _settled_run_complete(), f"{pair[0]}/{pair[1]} should come from {SETTLED_RUN}"
         pytest.skip(f"{pair[0]}/{pair[1]} is not from the settled-recipe run yet")
     section = _section(page, pair)
     missing = [phrase for phrase in pair_phrases(rows, pair) if phrase not in section]
