@@ -63,14 +63,22 @@ def test_eval_classifiers_bench_prints_both_ratios():
 
 def test_eval_accuracy_script_prints_every_epoch():
     out = _run(
-        "eval_accuracy_epochs.py", "mnist", "my_dense", "--profile", "quick", "--epochs", "2"
+        "eval_accuracy_epochs.py",
+        *("mnist", "my_dense", "--profile", "quick", "--epochs", "2", "--seeds", "0", "1"),
     )
     for name in ("RefAE", "ClaDec alpha=0.99"):
-        for epoch in (1, 2):
-            assert re.search(
-                rf"mnist / my_dense, {name}: after epoch {epoch}, test accuracy 0\.\d{{4}} \(\d+ s\)",
-                out,
-            )
+        for seed in (0, 1):
+            for epoch in (1, 2):
+                assert re.search(
+                    rf"mnist / my_dense, {name}, seed {seed}: after epoch {epoch}, "
+                    rf"test accuracy 0\.\d{{4}} \(\d+ s\)",
+                    out,
+                )
+        assert re.search(
+            rf"mnist / my_dense, {name}: after 2 epochs, seeds 0 1: 0\.\d{{4}} to 0\.\d{{4}}, "
+            rf"mean 0\.\d{{4}}",
+            out,
+        )
 
 
 def test_saliency_bench_prints_both_times_per_method():
