@@ -94,3 +94,21 @@ def test_inference_bench_prints_both_ratios():
     assert re.search(r"eager +median [\d.]+ s", out)
     assert re.search(r"eager / compiled ratio \d+\.\d\d", out)
     assert re.search(r"compiled / remembered ratio \d+", out)
+
+
+def test_dropout_codes_script_prints_both_decoders_against_the_reference():
+    out = _run("dropout_codes.py", "mnist", "--profile", "quick", "--alphas", "0.25", "1")
+    assert re.search(
+        r"mnist / my_dense, quick profile: 2 decoders trained on dropout codes side by side, "
+        r"\d+ epochs on \d+ images in \d+ s",
+        out,
+    )
+    assert re.search(r"2 evaluation classifiers \(\d+ epochs, seed 0\) in \d+ s", out)
+    # The reference's own MNIST my_dense cells, looked up per alpha.
+    assert re.search(
+        r"alpha 0\.25: reconstruction loss [\d.]+ with dropout codes, [\d.]+ with complete codes "
+        r"\(reference 20\.6\); evaluation accuracy 0\.\d{4} with dropout codes \([+-]0\.\d{4}\), "
+        r"reference 0\.9846",
+        out,
+    )
+    assert re.search(r"alpha 1: .*\(reference 312\.5\).*reference 0\.9867", out)
