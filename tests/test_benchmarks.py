@@ -112,3 +112,20 @@ def test_dropout_codes_script_prints_both_decoders_against_the_reference():
         out,
     )
     assert re.search(r"alpha 1: .*\(reference 312\.5\).*reference 0\.9867", out)
+
+
+def test_pipeline_seeds_script_prints_each_seed_against_the_reference():
+    out = _run(
+        "pipeline_seeds.py",
+        *("mnist", "my_dense", "--profile", "quick", "--alphas", "0.99", "--seeds", "1"),
+    )
+    assert re.search(
+        r"mnist / my_dense, quick profile, seed 1: classifier test accuracy 0\.\d{4} "
+        r"\(reference 0\.9903\); \d+ s",
+        out,
+    )
+    assert re.search(
+        r"seed 1, alpha 0\.99: reconstruction loss [\d.]+ \(reference 24\.1\); evaluation "
+        r"accuracy 0\.\d{4} \(reference 0\.9861, [+-]0\.\d{4}\)",
+        out,
+    )
