@@ -3,7 +3,7 @@
 Commands
 --------
 ``cache list``        the trained models in the cache, with what they are and how long they took
-``cache clear``       remove every cached model
+``cache clear``       remove every cached model (and nothing that is not one)
 ``cache export FILE`` write the cache into one hash-checked archive (for a lab of students)
 ``cache import FILE`` add the models of such an archive to the cache
 ``explain``           draw the reference grid and difference maps of one layer into a PNG
@@ -78,11 +78,19 @@ def _cache_list(args) -> int:
 
 
 def _cache_clear(args) -> int:
-    from .store import ModelStore
+    from .store import FolderNotOwned, ModelStore
 
     store = ModelStore(args.root) if args.root else ModelStore()
-    removed = store.clear()
+    try:
+        removed = store.clear(force=args.force)
+    except FolderNotOwned as exc:
+        print(f"python -m cladec cache clear: error: {exc}", file=sys.stderr)
+        return 2
     print(f"removed {removed} cached model folder(s) from {store.root}")
+    kept = store.foreign()
+    if kept:
+        names = ", ".join(p.name for p in kept[:10]) + (" ..." if len(kept) > 10 else "")
+        print(f"kept {len(kept)} item(s) that are not cache entries: {names}")
     return 0
 
 
@@ -129,7 +137,7 @@ def _cache_export(args) -> int:
         count = export_cache(store, args.file)
     except ArchiveError as exc:
         print(f"python -m cladec cache export: error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     size = os.path.getsize(args.file) / 1e6
     print(f"wrote {count} model(s) from {store.root} into {args.file} ({size:.1f} MB)")
     return 0
@@ -143,7 +151,7 @@ def _cache_import(args) -> int:
         count = import_cache(store, args.file)
     except ArchiveError as exc:
         print(f"python -m cladec cache import: error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     print(f"added {count} model(s) from {args.file} to {store.root}")
     return 0
 
@@ -183,12 +191,24 @@ def _pretrained_verify(args) -> int:
     return 1 if problems else 0
 
 
+def _is_png(path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return os.path.isfile(path) and handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    except OSError:
+        return False
+
+
 def _explain_command(args) -> int:
     if os.path.splitext(args.out)[1].lower() != ".png":
         args.explain_parser.error(f"--out {args.out!r} must name a .png file")
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):
         args.explain_parser.error(f"--out {args.out!r}: the folder {folder} does not exist")
+    if os.path.lexists(args.out) and not _is_png(args.out):
+        args.explain_parser.error(
+            f"--out {args.out!r} exists and is not a PNG image: it is kept; choose another name"
+        )
     try:
         get_profile(args.profile)
     except ValueError as exc:
@@ -301,7 +321,7 @@ def _add_cache_parser(commands) -> None:
     cache_commands = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, func, text, takes_file in (
         ("list", _cache_list, "list the cached models", False),
-        ("clear", _cache_clear, "remove every cached model", False),
+        ("clear", _cache_clear, "remove every cached model (only cache entries ever go)", False),
         ("export", _cache_export, "write every cached model into one archive FILE", True),
         ("import", _cache_import, "add the models of an archive FILE to the cache", True),
     ):
@@ -309,6 +329,13 @@ def _add_cache_parser(commands) -> None:
         if takes_file:
             sub.add_argument("file", metavar="FILE", help="the archive (.tar.gz)")
         sub.add_argument("--root", help="the model store folder (default: $CLADEC_HOME/models)")
+        if name == "clear":
+            sub.add_argument(
+                "--force",
+                action="store_true",
+                help="remove the cache entries even when the folder holds other things "
+                "(those are kept either way)",
+            )
         sub.set_defaults(func=func)
 
 
@@ -539,6 +566,9 @@ def _saliency_command(args) -> int:
     except DataSourceError as exc:
         print(f"python -m cladec saliency: error: {exc}", file=sys.stderr)
         return 1
+    except FileExistsError as exc:  # --out holds a file cladec did not write
+        print(f"python -m cladec saliency: error: {exc}", file=sys.stderr)
+        return 2
     for path in result["files"]:
         print(f"wrote {path}")
     return 0
@@ -594,6 +624,9 @@ def _targets_command(args) -> int:
     except (DataSourceError, ValueError) as exc:
         print(f"python -m cladec targets: error: {exc}", file=sys.stderr)
         return 1
+    except FileExistsError as exc:  # --out holds a file cladec did not write
+        print(f"python -m cladec targets: error: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {result['file']}")
     return 0
 

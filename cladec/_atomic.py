@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._ownership import FolderKind, check_replaceable
+
 __all__ = ["atomic_file", "atomic_dir", "sha256_file", "sha256_bytes", "array_digest"]
 
 
@@ -50,19 +52,23 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator:
 
 
 @contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, *, replaces: FolderKind) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; it replaces ``path`` only on success.
 
-    An existing ``path`` is replaced (moved aside, then removed), so a rebuilt
-    cache entry never mixes old and new files.
+    An existing ``path`` is replaced (moved aside, then removed) only when it
+    is empty or of the kind ``replaces`` recognises, so a rebuilt cache entry
+    never mixes old and new files and a folder of someone else's files is
+    never lost: :class:`FolderNotOwned` is raised before anything is written.
     """
     path = Path(path)
+    check_replaceable(path, replaces)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
         _give_default_mode(tmp, folder=True)
-        if path.exists():
+        check_replaceable(path, replaces)  # it may have changed while we wrote
+        if path.exists() or path.is_symlink():
             trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.replace(path, trash / "old")
             os.replace(tmp, path)

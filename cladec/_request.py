@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._ownership import FileNotOwned, check_output_file
 from .datasets import DATASET_NAMES
 from .profiles import get_profile
 
@@ -196,6 +197,11 @@ def _check_out(out) -> Path:
             f"cannot write to the output folder {str(out)!r} ({reason}); "
             "choose a writable folder with --out"
         ) from None
+    for name in (ROWS_FILE, REFERENCE_FILE, COMPARISON_FILE):
+        try:
+            check_output_file(path / name)
+        except FileNotOwned as exc:
+            raise ReproduceError(str(exc)) from None
     return path
 
 

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 
 from ._atomic import atomic_dir, atomic_file, sha256_file
+from ._ownership import FolderKind, is_store_entry
 from .architectures import build_classifier
 from .datasets import load_dataset
 from .explainers import ClaDec, RefAE
@@ -55,6 +56,22 @@ __all__ = [
     "verify_bundle",
     "write_bundle",
 ]
+
+
+def _is_bundle(path: Path) -> bool:
+    # manifest.json plus entry folders, nothing else: what write_bundle writes
+    if path.is_symlink() or not path.is_dir():
+        return False
+    manifest = path / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file():
+        return False
+    return all(c.name == MANIFEST or is_store_entry(c) for c in path.iterdir())
+
+
+# What `pretrained build` may replace: only a bundle it wrote.
+SHIPPED_BUNDLE = FolderKind(
+    "a cladec bundle of shipped models (manifest.json and entries)", _is_bundle
+)
 
 #: Two measurements of one model on one machine agree to float rounding; across
 #: CPUs with other instruction sets the sums may round a little differently.
@@ -312,7 +329,7 @@ def write_bundle(
     """
     store = ModelStore() if store is None else store
     sources = [store.root, Path(target)]
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target, replaces=SHIPPED_BUNDLE) as tmp:
         folders = {}
         for key, context in used.items():
             folder = tmp / key[:24]

@@ -27,6 +27,7 @@ from ._atomic import array_digest, atomic_dir
 from ._inputs import as_images, check_alpha, check_target
 from ._layer_explainer import _REFERENCE, RECIPE, LayerExplainer, as_model, read_state
 from ._logging import reporter
+from ._ownership import saved_folder
 from .store import ModelRequest, Trained, fingerprint_model, obtain
 from .sweep import fit_decoders
 from .training import (
@@ -38,6 +39,14 @@ from .training import (
 from .units import SelectUnits, resolve_units
 
 __all__ = ["ClaDec", "RefAE", "fit_alpha_sweep", "RECIPE"]
+
+# What save() may replace: only a folder that an earlier save() wrote.
+SAVED_CLADEC = saved_folder(
+    "a folder saved by ClaDec.save", {"decoder.keras", "cladec.json"}, "cladec.json"
+)
+SAVED_REFAE = saved_folder(
+    "a folder saved by RefAE.save", {"autoencoder.weights.h5", "refae.json"}, "refae.json"
+)
 
 
 class ClaDec(LayerExplainer):
@@ -231,7 +240,9 @@ class ClaDec(LayerExplainer):
         Parameters
         ----------
         path : str or Path
-            The folder, written atomically (an existing one is replaced).
+            The folder, written atomically. An existing folder is replaced only
+            when it is empty or holds an explainer saved here before; any other
+            is kept and :class:`cladec.FolderNotOwned` is raised.
 
         Returns
         -------
@@ -240,7 +251,7 @@ class ClaDec(LayerExplainer):
         """
         self._check_fitted()
         path = Path(path)
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, replaces=SAVED_CLADEC) as tmp:
             self.decoder.save(tmp / "decoder.keras")
             (tmp / "cladec.json").write_text(
                 json.dumps({**self._state(), "alpha": self.alpha, "target": self.target}, indent=2)
@@ -577,7 +588,9 @@ class RefAE(LayerExplainer):
         Parameters
         ----------
         path : str or Path
-            The folder, written atomically (an existing one is replaced).
+            The folder, written atomically. An existing folder is replaced only
+            when it is empty or holds a RefAE saved here before; any other is
+            kept and :class:`cladec.FolderNotOwned` is raised.
 
         Returns
         -------
@@ -586,7 +599,7 @@ class RefAE(LayerExplainer):
         """
         self._check_fitted()
         path = Path(path)
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, replaces=SAVED_REFAE) as tmp:
             self.autoencoder.save_weights(tmp / "autoencoder.weights.h5")
             (tmp / "refae.json").write_text(
                 json.dumps({**self._state(), "seed": self.seed}, indent=2)

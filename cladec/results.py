@@ -28,6 +28,7 @@ import numpy as np
 from ._atomic import array_digest, atomic_file
 from ._inputs import as_images, as_labels, check_alpha, image_shape_of
 from ._logging import reporter
+from ._ownership import check_output_file
 from .architectures import classifier_kind
 from .losses import classification_loss
 from .metrics import (
@@ -178,6 +179,7 @@ def _write_csv(path, provenance, header, body) -> Path:
     writer.writerow(header)
     writer.writerows(body)
     path = Path(path)
+    check_output_file(path)
     with atomic_file(path, "w") as handle:
         handle.write(buffer.getvalue())
     return path

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import comparison, heatmaps
 from ._atomic import atomic_file
+from ._ownership import check_output_file
 from .experiment import explain_layer
 from .results import _split_provenance, _write_csv, run_provenance
 
@@ -33,9 +34,12 @@ LAYER, ALPHA, GRADCAM_LAYER = "my_dense", 0.99, "my_conv"
 def _save_figure(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    with atomic_file(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=100)
-    plt.close(fig)
+    try:
+        check_output_file(path)
+        with atomic_file(path, "wb") as handle:
+            fig.savefig(handle, format="png", dpi=100)
+    finally:
+        plt.close(fig)
 
 
 #: Points per curve after the first (each step changes 5 % of the pixels), as in tutorial 05.
@@ -111,6 +115,10 @@ def run_saliency_study(
     profile = get_profile(profile)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    for name in [FAITHFULNESS_FILE, RANDOMISATION_FILE, "randomisation.png"] + [
+        f"faithfulness-{d}.png" for d in datasets
+    ]:
+        check_output_file(out / name)  # before an hour of work, not after
     rows, runs, timings = [], {}, {}
     for dataset in datasets:
         part, runs[dataset], timings[dataset] = _faithfulness(

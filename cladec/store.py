@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -33,6 +32,16 @@ import h5py
 
 from . import config
 from ._atomic import atomic_dir, sha256_bytes, sha256_file
+from ._ownership import (
+    ENTRY_FOLDER,
+    META,
+    STORE_ENTRY,
+    STORE_LEFTOVER,
+    WEIGHTS,
+    FolderNotOwned,
+    remove_owned,
+    survey,
+)
 from .records import (
     ModelRecord,
     ModelRequest,
@@ -51,6 +60,7 @@ __all__ = [
     "Trained",
     "PretrainedBundle",
     "ModelNotAvailable",
+    "FolderNotOwned",
     "StoreEntry",
     "as_store",
     "default_store",
@@ -59,8 +69,6 @@ __all__ = [
     "versions",
 ]
 
-WEIGHTS = "model.weights.h5"
-META = "meta.json"
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 BUNDLE_DIR = Path(__file__).parent / "pretrained"
@@ -274,13 +282,17 @@ class ModelStore:
             meta = _read_meta(path, _key(fields))
             model = _load_weights(path, build, meta.get("weights_sha256"))
         except Exception as exc:  # noqa: BLE001 - any damage means: retrain
+            removed = remove_owned(path, ENTRY_FOLDER)
+            fate = (
+                "it is removed and the model will be retrained"
+                if removed
+                else "it also holds files cladec did not write, so it is kept: move it away"
+            )
             warnings.warn(
-                f"cladec model cache: entry {path} is unreadable or corrupted ({exc}); "
-                "it is removed and the model will be retrained",
+                f"cladec model cache: entry {path} is unreadable or corrupted ({exc}); {fate}",
                 RuntimeWarning,
                 stacklevel=2,
             )
-            shutil.rmtree(path, ignore_errors=True)
             return None
         return model, meta
 
@@ -348,7 +360,7 @@ class ModelStore:
             The entry folder (an existing entry is replaced).
         """
         path = self.path_for(fields)
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, replaces=ENTRY_FOLDER) as tmp:
             _save_weights(model, tmp / WEIGHTS)
             meta = {
                 "key": _key(fields),
@@ -461,16 +473,54 @@ class ModelStore:
                 continue
         return sorted(found, key=lambda e: e.meta.get("created", ""))
 
-    def clear(self) -> int:
-        """Remove every cached entry (and leftovers of interrupted writes); return how many folders went."""
+    def clear(self, *, force: bool = False) -> int:
+        """Remove the cache's entries and the leftovers of interrupted writes; return how many.
+
+        Only what the store recognises as its own goes: a folder named by a
+        key holding nothing but ``meta.json`` (of the store's format) and the
+        weights, or a hidden temporary folder of such files. A root that holds
+        anything else is refused, so a mistyped ``root`` never deletes a
+        user's folders.
+
+        Parameters
+        ----------
+        force : bool
+            Remove the entries even though the root holds other things; those
+            are kept either way.
+
+        Returns
+        -------
+        int
+            The number of folders removed.
+
+        Raises
+        ------
+        FolderNotOwned
+            When the root holds something that is not a cache entry and
+            ``force`` is false; nothing is removed then.
+        """
         if not self.root.is_dir():
             return 0
-        removed = 0
-        for child in self.root.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-                removed += 1
-        return removed
+        entries, leftovers, foreign = survey(self.root)
+        if foreign and not force:
+            raise FolderNotOwned(foreign_message(self.root, foreign))
+        return sum(remove_owned(p, STORE_ENTRY, STORE_LEFTOVER) for p in entries + leftovers)
+
+    def foreign(self) -> list[Path]:
+        """What the cache folder holds that is neither an entry nor a leftover of the store's writes."""
+        return survey(self.root)[2] if self.root.is_dir() else []
+
+
+def foreign_message(root: Path, foreign: Sequence[Path]) -> str:
+    """Say that ``root`` holds things that are not cache entries, naming the first few."""
+    names = ", ".join(repr(p.name) for p in foreign[:5])
+    more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+    return (
+        f"{root} holds {len(foreign)} item(s) that are not cladec model-cache entries "
+        f"({names}{more}); nothing was removed. Check that this is the model cache; "
+        "pass --force (ModelStore.clear(force=True)) to remove only its cache entries "
+        "and keep everything else"
+    )
 
 
 def as_store(cache) -> ModelStore | None:

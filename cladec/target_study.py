@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from . import metrics
+from ._ownership import check_output_file
 from .experiment import explain_layer
 from .results import _split_provenance, _write_csv, evaluate_explainers, run_provenance
 
@@ -189,6 +190,7 @@ def run_target_study(
     profile = get_profile(profile)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    check_output_file(out / TARGETS_FILE)  # before an hour of work, not after
     rows, timings = [], {}
     for dataset in datasets:
         start = time.perf_counter()

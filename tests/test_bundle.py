@@ -238,8 +238,17 @@ def _tamper(archive, out, change):
             dst.addfile(member, io.BytesIO(data))
 
 
-@pytest.mark.parametrize("damage", ["weights", "foreign", "truncated", "extra member", "missing"])
-def test_a_damaged_or_foreign_archive_is_refused_and_the_cache_unchanged(tmp_path, damage):
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("weights", "do not match their checksum"),
+        ("foreign", "its first member is 'notes.txt'"),
+        ("truncated", "is damaged"),
+        ("extra member", r"member '\.\./outside\.txt' is refused"),
+        ("missing", "the archive is incomplete"),
+    ],
+)
+def test_a_damaged_or_foreign_archive_is_refused_and_the_cache_unchanged(tmp_path, damage, says):
     teacher = ModelStore(tmp_path / "teacher", pretrained=False)
     teacher.save(FIELDS, _model(1), train_seconds=3.0)
     archive, bad = tmp_path / "lab.tar.gz", tmp_path / "bad.tar.gz"
@@ -263,7 +272,7 @@ def test_a_damaged_or_foreign_archive_is_refused_and_the_cache_unchanged(tmp_pat
     student = ModelStore(tmp_path / "student", pretrained=False)
     student.save({**FIELDS, "alpha": 0.1}, _model(5), train_seconds=1.0)
     before = sorted(p.name for p in student.root.iterdir())
-    with pytest.raises(ArchiveError):
+    with pytest.raises(ArchiveError, match=says):
         import_cache(student, bad)
     assert sorted(p.name for p in student.root.iterdir()) == before
 

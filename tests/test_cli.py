@@ -240,11 +240,11 @@ def test_cache_export_and_import_through_the_command_line(tmp_path, capsys):
     (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
     assert (
         main(["cache", "import", str(tmp_path / "junk.tar.gz"), "--root", str(tmp_path / "s2")])
-        == 1
+        == 2
     )
     assert "damaged or not a gzipped tar archive" in capsys.readouterr().err
     assert (
-        main(["cache", "export", str(tmp_path / "e.tar.gz"), "--root", str(tmp_path / "none")]) == 1
+        main(["cache", "export", str(tmp_path / "e.tar.gz"), "--root", str(tmp_path / "none")]) == 2
     )
 
 

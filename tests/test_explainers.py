@@ -240,6 +240,32 @@ def test_save_and_load_round_trip(perfect_classifier, data, tmp_path):
         cladec.ClaDec.load(tmp_path / "refae", perfect_classifier)
 
 
+def test_save_never_destroys_a_folder_it_did_not_write(perfect_classifier, data, tmp_path):
+    # issue 27, case 3: saving into a project folder used to leave only the explainer's files
+    x, y, x_test = data
+    explainer = cladec.ClaDec(perfect_classifier, "my_dense", alpha=0.5).fit(x, y, **FIT)
+    ref = cladec.RefAE(perfect_classifier, "my_dense").fit(x, **FIT)
+    for name, model in (("project", explainer), ("thesis", ref)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "notes.md").write_text("my notes\n")
+        with pytest.raises(cladec.FolderNotOwned, match=f"{name}.*not a folder saved by"):
+            model.save(folder)
+        assert sorted(p.name for p in folder.iterdir()) == ["notes.md"]
+        assert (folder / "notes.md").read_text() == "my notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "thesis"]  # no leftovers
+    # an earlier save of the same kind, or an empty folder, may be replaced
+    (tmp_path / "empty").mkdir()
+    explainer.save(tmp_path / "empty")
+    explainer.save(tmp_path / "empty")
+    assert sorted(p.name for p in (tmp_path / "empty").iterdir()) == [
+        "cladec.json",
+        "decoder.keras",
+    ]
+    with pytest.raises(cladec.FolderNotOwned, match="not a folder saved by RefAE.save"):
+        ref.save(tmp_path / "empty")  # a ClaDec's folder is not a RefAE's
+
+
 def test_unfitted_explainer_says_so(perfect_classifier, data):
     with pytest.raises(RuntimeError, match="not fitted"):
         cladec.ClaDec(perfect_classifier, "my_dense").reconstruct(data[2])
