@@ -68,5 +68,6 @@ def lint(session: nox.Session) -> None:
 @nox.session(name="clean-docs", venv_backend="none")
 def clean_docs(session: nox.Session) -> None:
     """Remove the built site and the generated gallery pages (not the model cache)."""
-    for path in (DOCS_BUILD, ROOT / "docs" / "auto_examples", ROOT / "docs" / "api" / "generated"):
+    generated = (ROOT / "docs" / "auto_examples", ROOT / "docs" / "api" / "generated")
+    for path in (DOCS_BUILD, *generated, ROOT / "docs" / "_generated"):
         shutil.rmtree(path, ignore_errors=True)

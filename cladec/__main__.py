@@ -10,6 +10,8 @@ Commands
 ``pretrained build``  run the tutorials, train what is missing, rewrite the shipped models
 ``pretrained verify`` re-measure every shipped model on the real test set
 ``reproduce``         run the reference evaluation and compare with the reference table
+``saliency``          compare ClaDec with four saliency methods (the results page's section)
+``targets``           measure both targets of eq. 1 (the method page's table)
 ``info``              versions, settings and the offline data sources found
 
 ``--help``, ``--version`` and every usage error answer without importing Keras

@@ -32,6 +32,7 @@ from ._atomic import atomic_dir, atomic_file, sha256_file
 from ._ownership import FolderKind, is_store_entry
 from .architectures import build_classifier
 from .datasets import load_dataset
+from .diagnostics import class_means, decoder_diagnostic, describe_diagnostic
 from .explainers import ClaDec, RefAE
 from .metrics import predict_labels
 from .profiles import get_profile
@@ -244,8 +245,12 @@ class _Rebuilder:
         return explainer
 
 
-def _measure(rebuild: _Rebuilder, key: str) -> dict:
-    """The entry's metric on the real test set: ``{"metric": name, "value": float}``."""
+def _measure(rebuild: _Rebuilder, key: str, diagnose: bool = False) -> dict:
+    """The entry's metric on the real test set: ``{"metric": name, "value": float}``.
+
+    With ``diagnose``, a decoder's entry also gets ``"diagnostic"``:
+    :func:`cladec.diagnostics.decoder_diagnostic` of its test reconstructions.
+    """
     meta = rebuild.meta(key)
     kind, context = meta["fields"]["kind"], meta.get("context", {})
     data = rebuild.data(context)
@@ -254,9 +259,16 @@ def _measure(rebuild: _Rebuilder, key: str) -> dict:
         _, accuracy = evaluate_classifier(rebuild.classifier(key), images, data.y_test)
         return {"metric": "test_accuracy", "value": accuracy}
     if kind in ("cladec", "refae"):
-        rebuilt = rebuild.explainer(key).reconstruct(images)
+        explainer = rebuild.explainer(key)
+        rebuilt = explainer.reconstruct(images)
         loss = float(np.mean(np.sum((rebuilt - images) ** 2, axis=(1, 2, 3))))
-        return {"metric": "test_reconstruction_loss", "value": loss}
+        measured = {"metric": "test_reconstruction_loss", "value": loss}
+        if diagnose:
+            means = class_means(data.x_train, data.y_train, int(data.y_train.max()) + 1)
+            measured["diagnostic"] = decoder_diagnostic(
+                explainer.classifier, images, data.y_test, rebuilt, means=means, warn=False
+            )
+        return measured
     if kind == "eval_classifier":
         source = rebuild.explainer(context["explainer_key"])
         model = build_classifier(meta["fields"]["architecture"])
@@ -269,7 +281,7 @@ def _measure(rebuild: _Rebuilder, key: str) -> dict:
     raise ValueError(f"entry {key[:12]}... has an unknown kind {kind!r}")
 
 
-def measure_entries(folders: dict[str, Path], only=None) -> dict[str, dict]:
+def measure_entries(folders: dict[str, Path], only=None, diagnose: bool = False) -> dict[str, dict]:
     """Measure entries (classifiers first, so decoders find theirs): ``{key: metric}``.
 
     Parameters
@@ -280,6 +292,8 @@ def measure_entries(folders: dict[str, Path], only=None) -> dict[str, dict]:
     only : collection of str or None
         Measure just these keys (the others are only rebuilt where needed);
         ``None``: every entry.
+    diagnose : bool
+        Also diagnose each decoder's reconstructions (:mod:`cladec.diagnostics`).
 
     Returns
     -------
@@ -291,7 +305,7 @@ def measure_entries(folders: dict[str, Path], only=None) -> dict[str, dict]:
     rebuild = _Rebuilder(folders)
     wanted = [k for k in folders if only is None or k in only]
     order = sorted(wanted, key=lambda k: rebuild.meta(k)["fields"]["kind"] != "classifier")
-    return {key: _measure(rebuild, key) for key in order}
+    return {key: _measure(rebuild, key, diagnose) for key in order}
 
 
 def write_bundle(
@@ -433,7 +447,8 @@ def verify_bundle(
             )
         else:
             folders[key] = folder
-    for key, got in measure_entries(folders, only=keys).items():
+    collapsed = 0
+    for key, got in measure_entries(folders, only=keys, diagnose=log is not None).items():
         want = entries[key]["measured"]
         ok = abs(got["value"] - want["value"]) <= REL_TOL * max(1.0, abs(want["value"]))
         if log:
@@ -441,10 +456,31 @@ def verify_bundle(
                 f"  {'ok ' if ok else 'BAD'} {entries[key]['fields']['kind']:<16} {key[:12]}  "
                 f"{want['metric']} {got['value']:.6f} (manifest {want['value']:.6f})"
             )
+            if "diagnostic" in got:
+                log(
+                    f"      {_describe_entry(entries[key])}: {describe_diagnostic(got['diagnostic'])}"
+                )
+                collapsed += got["diagnostic"]["collapsed"]
         if not ok:
             problems.append(
                 BundleProblem(
                     key, f"{want['metric']} {got['value']:.6f} != manifest {want['value']:.6f}"
                 )
             )
+    if log and collapsed:
+        log(
+            f"  {collapsed} shipped decoder(s) COLLAPSED: the classifier reads most of their "
+            "reconstructions as one class, so their figures show class means, not findings"
+        )
     return problems
+
+
+def _describe_entry(entry: dict) -> str:
+    fields, context = entry["fields"], entry.get("context", {})
+    parts = [fields["kind"], context.get("dataset", "?"), fields.get("layer", "?")]
+    if "alpha" in fields:
+        parts.append(f"alpha {fields['alpha']:g}")
+    units = context.get("unit_indices")
+    if units is not None:
+        parts.append(f"units {list(units)}" if len(units) <= 5 else f"{len(units)} units")
+    return " ".join(parts)

@@ -1,6 +1,6 @@
 """User settings read from the environment, and the run profiles.
 
-Three variables steer the library (see the installation page):
+Five variables steer the library (see the installation page):
 
 ``CLADEC_HOME``
     Folder for the model cache and converted datasets (default
@@ -11,6 +11,12 @@ Three variables steer the library (see the installation page):
     few epochs: CI and a first look).
 ``CLADEC_DATA``
     Optional folder holding the original IDX files or ``mnist.npz``.
+``CLADEC_PRETRAINED``
+    ``1`` (default): after the cache, look in the models shipped with the
+    package; ``0``: never.
+``CLADEC_TRAIN``
+    ``auto`` (default): train what is neither cached nor shipped; ``never``:
+    raise :class:`cladec.ModelNotAvailable` instead.
 
 The functions read the environment on every call, so a change made with
 ``os.environ`` takes effect at once.

@@ -23,6 +23,7 @@ from .examples import first_correct_per_class, select_examples
 from .explainers import ClaDec, RefAE, fit_alpha_sweep
 from .explanation import Explanation, explain
 from .profiles import Profile, get_profile
+from .records import training_seconds
 from .training import predict_batched
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "explain_layer",
     "explain_subsets",
     "start_lesson",
+    "training_cost",
 ]
 
 
@@ -226,6 +228,12 @@ class LayerExplanation:
         chosen = self.cladec if keys is None else {k: self.cladec[k] for k in keys}
         return explain(chosen, self.refae, x)
 
+    def records(self) -> list:
+        """The :class:`~cladec.ModelRecord` of every model here: classifier, RefAE, decoders."""
+        found = [self.trained_classifier.record]
+        found += [self.refae.record] if self.refae is not None else []
+        return found + [e.record for e in self.cladec.values()]
+
     def sources(self) -> str:
         """Where each model came from, one line each."""
         lines = [f"  classifier: {self.trained_classifier.record.describe()}"]
@@ -372,6 +380,28 @@ def explain_subsets(
         for label, request in subsets.items()
     }
     return LayerExplanation(data, clf, layer, ref, explainers, profile, time.perf_counter() - start)
+
+
+def training_cost(*parts) -> float:
+    """What training the models behind ``parts`` from scratch costs, from their records.
+
+    Parameters
+    ----------
+    *parts : LayerExplanation or explainer
+        What a tutorial used; a model shared by several parts counts once, and
+        each sweep counts once, whole (:func:`cladec.records.training_seconds`).
+
+    Returns
+    -------
+    float
+        Seconds.
+    """
+    records = {}
+    for part in parts:
+        for record in part.records() if hasattr(part, "records") else [part.record]:
+            if record is not None:
+                records[record.key] = record
+    return training_seconds(r.meta for r in records.values())
 
 
 @dataclass

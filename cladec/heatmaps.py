@@ -24,6 +24,12 @@ LABELS = {
     "integrated_gradients": "Integrated Gradients",
     "gradcam": "Grad-CAM",
     "cladec": "ClaDec",
+    "cladec_magnitude": "ClaDec |ClaDec − RefAE|",
+    "cladec_difference": "ClaDec, ClaDec − RefAE (signed)",
+    "cladec_reconstruction": "ClaDec, its reconstruction",
+    "cladec_predictions_magnitude": "ClaDec (predictions) |ClaDec − RefAE|",
+    "cladec_predictions_difference": "ClaDec (predictions), signed",
+    "cladec_predictions_reconstruction": "ClaDec (predictions), reconstruction",
     "ink": "Ink (the image itself)",
     "random": "Random",
 }
@@ -115,7 +121,7 @@ def faithfulness_curves(curves: Mapping[tuple, object], *, title: str | None = N
     matplotlib.figure.Figure
         Two axes: deletion (lower is more faithful) and insertion (higher is).
     """
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.2), layout="constrained", sharey=True)
     for ax, mode, better in zip(axes, ("deletion", "insertion"), ("lower", "higher")):
         for (name, m), c in curves.items():
             if m != mode:
@@ -129,7 +135,8 @@ def faithfulness_curves(curves: Mapping[tuple, object], *, title: str | None = N
             )
         ax.set_xlabel(f"pixels {'deleted' if mode == 'deletion' else 'inserted'} (%)")
         ax.set_title(f"{mode.capitalize()}: area under the curve, {better} is more faithful")
-        ax.legend(fontsize=8)
+        # below the axes: inside, the legend covered the curves it names
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("probability of the predicted class")
     if title:
@@ -153,7 +160,7 @@ def randomisation_curves(study, *, title: str | None = None) -> Figure:
         One line per method with standard-error bars; the stage labels carry
         the randomised classifier's accuracy.
     """
-    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(10, 4.2), layout="constrained")
     x = np.arange(len(study.stages))
     for name in study.correlations:
         style = _BASELINE_STYLES.get(name, {})
@@ -175,7 +182,8 @@ def randomisation_curves(study, *, title: str | None = None) -> Figure:
     lowest = min(float(study.mean(name).min()) for name in study.correlations)
     ax.set_ylim(min(-0.2, lowest - 0.1), 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    # beside the axes: inside, the legend covered the curves it names
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         ax.set_title(title)
     return fig

@@ -395,6 +395,14 @@ def _rows_for(data, dataset, layer):
     return chosen, dataset, layer
 
 
+def _accuracy_noise(rows, curve) -> np.ndarray | None:
+    """Two binomial standard errors of each accuracy of ``curve``: how far chance alone moves it."""
+    n_test = {r.alpha: getattr(r, "n_test", None) for r in rows if r.model == "cladec"}
+    if not all(n_test.get(a) for a, _ in curve):
+        return None  # the reference table records no test size
+    return np.array([2 * np.sqrt(v * (1 - v) / n_test[a]) for a, v in curve])
+
+
 def alpha_curves(
     data,
     dataset: str | None = None,
@@ -426,7 +434,9 @@ def alpha_curves(
     Returns
     -------
     matplotlib.figure.Figure
-        Three axes side by side, and a legend below them.
+        Three axes side by side, and a legend below them. Our evaluation
+        accuracies carry bars of two binomial standard errors of their test
+        set, so a gap inside them does not read as a finding.
     """
     rows, dataset, layer = _rows_for(data, dataset, layer)
     runs = [("ours" if reference is not None else "", rows)]
@@ -455,15 +465,15 @@ def alpha_curves(
                 if r.model == "cladec" and getattr(r, metric) is not None
             )
             if curve:
-                ax.plot(
-                    [position[a] for a, _ in curve],
-                    [v for _, v in curve],
-                    marker="o",
-                    markersize=4,
-                    color="C0",
-                    label="ClaDec" + suffix,
-                    **look,
+                xs, ys = [position[a] for a, _ in curve], [v for _, v in curve]
+                style = {"marker": "o", "markersize": 4, "color": "C0", "label": "ClaDec" + suffix}
+                noise = (
+                    _accuracy_noise(run_rows, curve) if metric == "evaluation_accuracy" else None
                 )
+                if noise is None:
+                    ax.plot(xs, ys, **style, **look)
+                else:
+                    ax.errorbar(xs, ys, yerr=noise, capsize=2, **style, **look)
                 drawn = True
             for r in run_rows:
                 value = getattr(r, metric)

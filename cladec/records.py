@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from ._atomic import array_digest
+from ._costs import bundle_costs, training_seconds, training_time_text
 from ._version import __version__
 from .training import TrainingHistory
 
@@ -27,6 +28,8 @@ __all__ = [
     "Trained",
     "fingerprint_model",
     "training_time_text",
+    "training_seconds",
+    "bundle_costs",
     "versions",
 ]
 
@@ -64,30 +67,6 @@ def fingerprint_model(model) -> str:
     return array_digest(
         *(np.asarray(w.numpy() if hasattr(w, "numpy") else w) for w in model.weights)
     )
-
-
-def training_time_text(meta: dict) -> str:
-    """How long a stored model took to train, in words, from its ``meta.json``.
-
-    A sweep member's time is its share of the one pass that trained the whole
-    sweep; saying so keeps "698 s" from reading as one model's own cost.
-
-    Parameters
-    ----------
-    meta : dict
-        An entry's ``meta.json`` contents; ``train_seconds`` and
-        ``sweep_size`` are read (0 s and 1 when missing).
-
-    Returns
-    -------
-    str
-        E.g. ``"698 s"``, or ``"698 s, its share of a 4-model sweep of 2,792 s"``.
-    """
-    seconds = float(meta.get("train_seconds", 0.0))
-    size = int(meta.get("sweep_size", 1))
-    if size <= 1:
-        return f"{seconds:,.0f} s"
-    return f"{seconds:,.0f} s, its share of a {size}-model sweep of {seconds * size:,.0f} s"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,49 @@ def _read_version() -> str:
 release = _read_version()
 version = ".".join(release.split(".")[:2])
 
+# -- Counts the pages state, taken from the tree -------------------------------
+# Written by hand they went stale (five tutorials when there were six, bundle
+# totals without tutorial 06's models); the pages use these substitutions.
+
+_NUMBER_WORDS = dict(enumerate("zero one two three four five six seven eight nine ten".split()))
+
+
+def _duration(seconds: float) -> str:
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{seconds:,.0f} s ({hours} h {minutes} min)" if hours else f"{seconds:,.0f} s"
+
+
+def _count_substitutions() -> str:
+    import json
+
+    from cladec._costs import bundle_costs
+
+    tutorials = sorted((ROOT / "gallery").glob("plot_*.py"))
+    manifest = json.loads((ROOT / "cladec" / "pretrained" / "manifest.json").read_text())
+    costs = bundle_costs(manifest["entries"].values())
+    names = {
+        "classifier": "classifiers",
+        "refae": "RefAEs",
+        "cladec": "ClaDec decoders",
+        "eval_classifier": "evaluation classifiers",
+    }
+    by_kind = ", ".join(
+        f"{kind['models']} {names.get(name, name)} {kind['seconds']:,.0f} s"
+        for name, kind in costs["kinds"].items()
+    )
+    values = {
+        "n-tutorials": _NUMBER_WORDS.get(len(tutorials), str(len(tutorials))),
+        "N-tutorials": _NUMBER_WORDS.get(len(tutorials), str(len(tutorials))).capitalize(),
+        "bundle-models": str(costs["models"]),
+        "bundle-size": f"{costs['bytes'] / 1e6:.0f} MB",
+        "bundle-training": _duration(costs["seconds"]),
+        "bundle-by-kind": by_kind,
+    }
+    return "\n".join(f".. |{name}| replace:: {text}" for name, text in values.items())
+
+
+rst_epilog = _count_substitutions()
+
 # -- General -----------------------------------------------------------------
 
 extensions = [
@@ -78,6 +121,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "cladec_results",
     "cladec_saliency",
+    "cladec_schematic",
     "cladec_targets",
 ]
 

@@ -14,9 +14,9 @@ classifier's view, and how to compare two layers by their reconstruction
 loss. Read tutorial 01 first: it defines the terms used here.
 
 **Run time** on our 2-core machine: 54 s with the models shipped with the
-package (measured with the test suite sharing the machine); if it has to train them, about 12 minutes more (RefAE
-474 s, the four ClaDec decoders 246 s in one pass, on a shared machine; the
-classifier is tutorial 01's).
+package (measured with the test suite sharing the machine). Training them
+instead costs what the last cell prints, computed from the models' own
+records (a sweep counted once, whole; the classifier is tutorial 01's).
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
@@ -29,7 +29,7 @@ classifier is tutorial 01's).
 # ----------
 # The classifier is the one of the previous example: the store shares it.
 from cladec import metrics, plotting
-from cladec.experiment import explain_layer, start_lesson
+from cladec.experiment import explain_layer, start_lesson, training_cost
 
 lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)
@@ -88,10 +88,12 @@ for name, source in (("RefAE", run.refae), *((f"alpha={a:g}", run.cladec[a]) for
 # %%
 # Up to 0.99 the conv layer's reconstructions of misread digits are read like
 # RefAE's copies: mostly as the classifier's wrong answer, and as the true
-# digit about as often as RefAE's (within two points, about two digits). Only at 0.999, where the images stop
-# being copies, does the decoder draw about a third of them as their true
-# digit. Unlike ``my_dense`` in tutorial 01, where 0.99 already "corrects"
-# a third, this layer's code pins the drawing to the input.
+# digit about as often as RefAE's (within two points, about two digits).
+# Only at 0.999, where the images become binarised copies (every pixel black
+# or white, the stroke thickened and frayed, the figure above), does the
+# decoder draw about a third of them as their true digit. Unlike
+# ``my_dense`` in tutorial 01, where 0.99 already "corrects" a third, this
+# layer's code pins the drawing to the input.
 #
 # The difference maps
 # -------------------
@@ -134,5 +136,6 @@ print(
 # * Compare the misread digits here with tutorial 01's
 #   (:func:`cladec.metrics.misread_readings`): does the conv layer "correct"
 #   them as often at 0.99?
+print(f"training this example's models from scratch: {training_cost(run, dense):,.0f} s")
 print(lesson.finish())
 # sphinx_gallery_thumbnail_number = 1

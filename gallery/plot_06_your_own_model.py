@@ -16,11 +16,9 @@ has no built-in decoder for, what alpha 0, 0.99 and 0.999 each show on your
 model, and how to tell a difference from noise.
 
 **Run time** on our 2-core machine: about 15 s with the models shipped
-with the package; if it has to train them, about 69 minutes more (the
-classifier 275 s, RefAE 1,822 s, the three ClaDec decoders 1,655 s in one
-pass, the noise floor's second RefAE 363 s; measured under ``full`` with
-another training job sharing the machine, which slowed the first RefAE and
-the decoders most).
+with the package. Training them instead costs what the last cell prints,
+computed from the models' own records (a sweep counted once, whole; measured
+under ``full`` with another training job sharing the machine).
 
 .. note::
    To run this as a notebook: ``pip install .`` in a clone of the repository,
@@ -46,7 +44,7 @@ from keras import layers
 
 import cladec
 from cladec import metrics, plotting
-from cladec.experiment import explain_layer, start_lesson
+from cladec.experiment import explain_layer, start_lesson, training_cost
 
 
 def my_cnn() -> keras.Model:
@@ -107,8 +105,9 @@ print(cladec.check_classifier(run.classifier, run.data.x_test[:256, ..., None], 
 #
 # The three alphas: 0 draws what the layer keeps, with no pull towards the
 # classifier; 0.99 (with the default ``loss_scale="sse"``) weighs 0.01 x the
-# sum of squared errors against 0.99 x the classifier's loss, both a few
-# hundredths, and shows the classifier's view; 0.999 lets the classifier's
+# sum of squared errors against 0.99 x the classifier's loss (below: 0.17
+# against 0.041, the same order of magnitude) and shows the classifier's
+# view; 0.999 lets the classifier's
 # loss dominate. (``loss_scale="mse"`` divides the squared error by the 784
 # pixels, so the same alpha weighs the classifier 784 times more: choose
 # alpha for the scale.) Over the test set:
@@ -149,7 +148,7 @@ fig = plotting.difference_maps(
     original=shown.images,
     **shown.titles,
     title="my_cnn, features: ClaDec against RefAE, and the noise floor",
-    caption="red: the first image of the row's label brighter,  blue: RefAE brighter",
+    caption="red: the row's model (before the minus) brighter,  blue: RefAE brighter",
 )
 test_refae = run.refae.reconstruct(run.data.x_test)
 gaps = {
@@ -197,15 +196,17 @@ for name, source in (("RefAE", run.refae), *((f"alpha={a:g}", run.cladec[a]) for
 #   seed, but a difference a third as strong would not.
 # * **Misread digits.** Of the 120 digits the model misreads, RefAE's
 #   copies are read as its wrong answer 75.0 % of the time; ClaDec's at 0.99
-#   only 46.7 %, and as the true digit 46.7 % (RefAE: 20.0 %). As with the
-#   reference classifier (tutorial 01), the decoder trained with the true
-#   labels corrects the model's mistakes more than it draws them.
-#   (One digit is 0.8 points here.)
+#   only 46.7 %, and as the true digit 46.7 % (RefAE: 20.0 %). So at 0.99
+#   it draws as many of them as the true digit as it draws as the model's
+#   answer (56 digits each), and far more as the true digit than RefAE
+#   does (56 against 24): as with the reference classifier (tutorial 01),
+#   the decoder trained with the true labels partly corrects the model's
+#   mistakes instead of showing them. (One digit is 0.8 points here.)
 #
 # .. admonition:: Pitfalls
 #
 #    * A model that ends in logits trains without complaint and gives wrong
-#      explanations: check the scores first (the checklist's second line).
+#      explanations: check the scores first (the checklist's third line).
 #    * The same alpha means different things under ``sse`` and ``mse``;
 #      compare alphas only within one scale.
 #    * A difference map below the noise floor shows the decoders' seeds, not
@@ -223,5 +224,6 @@ for name, source in (("RefAE", run.refae), *((f"alpha={a:g}", run.cladec[a]) for
 #   lose at alpha 0?
 # * Load a model of your own with ``keras.models.load_model`` and run the
 #   checklist on it first.
+print(f"training this example's models from scratch: {training_cost(run, second):,.0f} s")
 print(lesson.finish())
 # sphinx_gallery_thumbnail_number = 2

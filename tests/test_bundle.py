@@ -107,7 +107,7 @@ def test_never_train_names_the_model_and_the_command(tmp_path, monkeypatch):
     shipped = ModelStore(tmp_path / "cache", bundle=_bundle_with(tmp_path), pretrained=True)
     assert shipped.obtain([_request()], _train_never_called)[0][1].source == "pretrained"
     # cache=False still honours the setting
-    with pytest.raises(ModelNotAvailable):
+    with pytest.raises(ModelNotAvailable, match="CLADEC_TRAIN=never forbids training"):
         cladec.ClaDec(_tiny_classifier(), "my_dense").fit(
             _images(), epochs=1, cache=False, verbose=0
         )

@@ -188,19 +188,19 @@ def test_check_request_normalises(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "says"),
     [
-        {"datasets": ["svhn"]},
-        {"layers": ["dense"]},
-        {"alphas": [101]},
-        {"alphas": [True]},
-        {"alphas": []},
-        {"eval_images": 2.5},
-        {"eval_epochs": 0},
-        {"profile": "medium"},
+        ({"datasets": ["svhn"]}, "unknown dataset 'svhn'"),
+        ({"layers": ["dense"]}, "unknown layer 'dense'"),
+        ({"alphas": [101]}, r"alpha 101 is outside \[0, 100\]"),
+        ({"alphas": [True]}, "alpha True is not a number"),
+        ({"alphas": []}, "no alpha given"),
+        ({"eval_images": 2.5}, "eval_images must be a positive whole number; got 2.5"),
+        ({"eval_epochs": 0}, "eval_epochs must be a positive whole number; got 0"),
+        ({"profile": "medium"}, "profile='medium' is not a run profile"),
     ],
 )
-def test_run_reproduce_refuses_before_training(kwargs, tmp_path, private_home):
+def test_run_reproduce_refuses_before_training(kwargs, says, tmp_path, private_home):
     request = {
         "datasets": ["mnist"],
         "layers": ["my_dense"],
@@ -210,7 +210,7 @@ def test_run_reproduce_refuses_before_training(kwargs, tmp_path, private_home):
         **kwargs,
     }
     before = len(ModelStore().entries())
-    with pytest.raises(ReproduceError):
+    with pytest.raises(ReproduceError, match=says):
         run_reproduce(**request, verbose=0)
     assert len(ModelStore().entries()) == before
 

@@ -60,3 +60,32 @@ def test_shipped_models_re_measure_as_recorded():
     for key, entry in entries.items():
         first.setdefault(entry["fields"]["kind"], key)
     assert verify_bundle(keys=set(first.values()), log=None) == []
+
+
+def test_verify_prints_each_decoders_diagnostic_and_names_the_collapsed():
+    # Two decoders: tutorial 03's one-unit subset (read as one class) and tutorial 01's
+    # alpha-0 decoder of the perfect classifier (read right).
+    entries = PretrainedBundle().manifest["entries"]
+
+    def pick(test):
+        return next(k for k, e in entries.items() if e["fields"]["kind"] == "cladec" and test(e))
+
+    one_unit = pick(lambda e: e["context"].get("unit_indices") == [0] and e["fields"]["alpha"] == 0)
+    healthy = pick(
+        lambda e: (
+            e["context"].get("dataset") == "mnist"
+            and e["fields"]["layer"] == "my_dense"
+            and e["fields"]["alpha"] == 0.0
+            and len(e["context"].get("unit_indices", [])) == 128
+            and "randomised_from" not in e["context"]
+        )
+    )
+    lines = []
+    assert verify_bundle(keys={one_unit, healthy}, log=lines.append) == []
+    diagnostics = [line for line in lines if "MSE/pixel" in line]
+    assert len(diagnostics) == 2, lines
+    collapsed = [line for line in diagnostics if line.endswith("COLLAPSED")]
+    assert (
+        len(collapsed) == 1 and "units [0]" in collapsed[0] and "class means 0.05" in collapsed[0]
+    )
+    assert any("1 shipped decoder(s) COLLAPSED" in line for line in lines)

@@ -853,3 +853,48 @@ def test_downloaded_notebooks_run_top_to_bottom(site, tmp_path, monkeypatch):
         assert f"profile '{profile}'" in printed, (
             f"{path.name} did not say which profile it ran under"
         )
+
+
+# Numbers a tutorial's prose may state without printing them, each with why.
+PROSE_NUMBERS_NOT_PRINTED = {
+    # the reference evaluation's published values, quoted beside ours
+    "plot_03_diffae_neuron_subsets": {"0.0178", "0.0480", "0.0609", "0.1135", "0.19754"},
+}
+_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+
+
+def _prose_and_code(script: Path) -> tuple[str, str]:
+    """The text a reader reads (docstring and comment cells) and the code, apart."""
+    source = script.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    prose = [ast.get_docstring(tree) or ""]
+    code = []
+    for line in source.splitlines()[tree.body[1].lineno - 1 :]:
+        stripped = line.strip()
+        (prose if stripped.startswith("#") else code).append(stripped.lstrip("#"))
+    return "\n".join(prose), "\n".join(code)
+
+
+def _printed(page: Path) -> str:
+    html = page.read_text(encoding="utf-8")
+    blocks = re.findall(r'class="sphx-glr-script-out".*?<pre>(.*?)</pre>', html, flags=re.S)
+    return "\n".join(re.sub(r"<[^>]+>", "", b) for b in blocks)
+
+
+@pytest.mark.parametrize("script", sorted(GALLERY.glob("plot_*.py")), ids=lambda p: p.stem)
+def test_every_number_a_tutorial_states_is_one_it_prints(site, script):
+    """A reading's numbers come from the run: a decimal in the prose must be printed (or in the code)."""
+    if site_profile() != "full":
+        pytest.skip("the prose quotes the full profile's numbers")
+    prose, code = _prose_and_code(script)
+    printed = _printed(site.root / "auto_examples" / f"{script.stem}.html")
+    assert printed, f"{script.stem}: no printed output found on its page"
+    allowed = PROSE_NUMBERS_NOT_PRINTED.get(script.stem, set())
+    stray = sorted(
+        {
+            number
+            for number in _DECIMAL.findall(prose)
+            if number not in printed and number not in code and number not in allowed
+        }
+    )
+    assert not stray, f"{script.stem} states numbers it never prints: {stray}"

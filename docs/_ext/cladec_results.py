@@ -64,6 +64,7 @@ from cladec.claims import CLAIMS, check_claims
 from cladec.reference import (
     ALPHA_GRID,
     EVAL_METRICS,
+    RECONSTRUCTION_REL_TOL,
     compare_with_reference,
     layout_cell,
     load_reference_table,
@@ -71,6 +72,8 @@ from cladec.reference import (
 )
 from cladec.reproduce import PAIRS
 from cladec.results import read_rows_csv
+
+_DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 _METRIC_NAMES = {
     "total_loss": "total loss",
@@ -168,6 +171,102 @@ def _provenance_part(runs) -> list[str]:
     return lines
 
 
+def below_band(comparison, rel_tol: float = RECONSTRUCTION_REL_TOL) -> list[dict]:
+    """The loss cells within tolerance only because a lower loss never counts against us."""
+    return [
+        c
+        for c in comparison
+        if c["within_tolerance"] is True
+        and "lower is better" in c["rule"]
+        and c["ours"] < c["reference"] - rel_tol * abs(c["reference"]) - 1e-12
+    ]
+
+
+def symmetric_view(comparison) -> str:
+    """One paragraph: how many more cells a symmetric band would put outside, and which."""
+    below = below_band(comparison)
+    if not below:
+        return (
+            f"Judged symmetrically (a loss more than {RECONSTRUCTION_REL_TOL:.0%} *below* the "
+            "reference's counted as outside too), no further cell falls outside."
+        )
+    groups: dict[tuple, list[dict]] = {}
+    for cell in below:
+        groups.setdefault((cell["dataset"], cell["layer"], cell["eval"]), []).append(cell)
+    parts = []
+    for (dataset, layer, metric), cells in groups.items():
+        where = ", ".join("RefAE" if c["alpha"] is None else f"α = {c['alpha']:g}" for c in cells)
+        gaps = sorted({round(100 * (c["reference"] - c["ours"]) / c["reference"]) for c in cells})
+        span = f"{gaps[0]} %" if len(gaps) == 1 else f"{gaps[0]} to {gaps[-1]} %"
+        parts.append(
+            f"{_DATASET_NAMES.get(dataset, dataset)} ``{layer}`` {metric.replace('_', ' ')} "
+            f"({where}: {span} below)"
+        )
+    return (
+        f"The tolerance counts a lower reconstruction loss as a better reconstruction, never "
+        f"against us. Judged symmetrically (a loss more than {RECONSTRUCTION_REL_TOL:.0%} "
+        f"*below* the reference's counted as outside too), **{len(below)} more cells fall "
+        f"outside**: {'; '.join(parts)}. Our decoders rebuild these better than the "
+        "reference's did; `What differs from the reference run, by design`_ measures why."
+    )
+
+
+TARGETS_CSV = Path(__file__).resolve().parents[1] / "results" / "targets" / "targets.csv"
+
+
+def summary_sentences(rows, targets_csv: Path = TARGETS_CSV) -> list[str]:
+    """Three plain answers, each computed: class information, where we differ, which reading failed."""
+    from cladec.target_study import read_targets_csv
+
+    checks = [
+        c for c in check_claims(rows, pairs=PAIRS) if c.key == "cladec_keeps_class_information"
+    ]
+    clear = [c for c in checks if c.verdict == "holds"]
+    names = ", ".join(f"{_DATASET_NAMES[c.dataset]} ``{c.layer}``" for c in clear) or "none"
+    comparison = compare_with_reference(rows)
+    judged = [c for c in comparison if c["within_tolerance"] is not None]
+    outside = [c for c in judged if c["within_tolerance"] is False]
+    datasets = sorted({_DATASET_NAMES[c["dataset"]] for c in outside})
+    metrics = sorted({c["eval"].replace("_", " ") for c in outside})
+    _, targets = read_targets_csv(targets_csv)
+    mnist = {(r["model"], r["target"], r["alpha"]): r for r in targets if r["dataset"] == "mnist"}
+    refae, labels = mnist[("refAE", "", None)], mnist[("cladec", "labels", 0.99)]
+    others = sorted({c.verdict for c in checks if c.verdict != "holds"})
+    theirs = {
+        (c.dataset, c.layer): c.verdict
+        for c in check_claims(load_reference_table(), pairs=PAIRS)
+        if c.key == "cladec_keeps_class_information"
+    }
+    alike = all(theirs[(c.dataset, c.layer)] == c.verdict for c in checks)
+    rest = (
+        "a fresh classifier reads ClaDec's and RefAE's reconstructions equally well within "
+        "the noise"
+        if others == ["within noise"]
+        else f"the verdicts are: {', '.join(others)}"
+    )
+    return [
+        f"**Does ClaDec carry more class information than RefAE?** Clearly, above two "
+        f"standard errors, on {len(clear)} of {len(checks)} pairs ({names}); on the others "
+        f"{rest}{', on the reference numbers as on ours' if alike else ''} (claim 2 below).",
+        "",
+        f"**Where does our run differ from the reference?** {len(outside)} of {len(judged)} "
+        f"judged cells fall outside tolerance, all of them {' and '.join(metrics)} on "
+        f"{' and '.join(datasets)}, each within "
+        f"{max(abs(c['difference']) for c in outside):.3f} of the reference; the reasons are "
+        "measured under `Cells outside tolerance, and why`_. Judged symmetrically, "
+        f"{len(below_band(comparison))} more cells differ: our ``my_dense`` decoders rebuild "
+        "better than the reference's (below the table).",
+        "",
+        "**Which of the reference's readings failed?** \"Misclassified digits are drawn as "
+        'the class the classifier chose": the decoder trained with the true labels draws '
+        f"MNIST's {refae['n_misread']} misread digits as their true class more often than "
+        f"RefAE does ({100 * labels['as_true']:.1f} % against {100 * refae['as_true']:.1f} % "
+        "at α = 0.99, :ref:`which-labels`), so its figures partly correct the classifier "
+        "instead of showing its mistakes.",
+        "",
+    ]
+
+
 def _verdict_part(rows) -> list[str]:
     comparison = compare_with_reference(rows)
     ours = check_claims(rows, pairs=PAIRS)
@@ -209,10 +308,12 @@ def _verdict_part(rows) -> list[str]:
             f"**{ref_holds} of {checked}**",
         ]
     )
-    lines = [
+    lines = summary_sentences(rows) + [
         f"**{within} of the {judged} judged cells are within tolerance, and {holds} of the "
         f"{checked} claim checks hold** (on the reference's own numbers, {ref_holds} hold; "
         'the others are "within noise" or do not hold, see below).',
+        "",
+        symmetric_view(comparison),
         "",
     ]
     return lines + _list_table(
@@ -387,7 +488,10 @@ def _curves_part(rows, pair, csv_path: Path | None, srcdir: Path) -> list[str]:
         f"   :alt: alpha curves of {dataset} / {layer}, ours and the reference",
         "",
         f"   {dataset} / {layer}: ours in colour, the reference run in grey. The alpha "
-        "axis is evenly spaced, not to scale.",
+        "axis is evenly spaced, not to scale. The bars on our evaluation accuracies are two "
+        "binomial standard errors of a 10,000-image test (about 0.005); the spread between "
+        "evaluation-classifier seeds measured in the rerun is of the same size (up to 0.008, "
+        "`Cells outside tolerance, and why`_), so gaps inside the bars are noise.",
         "",
     ]
 

@@ -23,21 +23,12 @@ from sphinx.util.docutils import SphinxDirective
 from cladec.heatmaps import label_of
 from cladec.saliency_study import read_study_csv
 
-_NAMES = {
-    "cladec_magnitude": "ClaDec |ClaDec − RefAE|",
-    "cladec_difference": "ClaDec, ClaDec − RefAE (signed)",
-    "cladec_reconstruction": "ClaDec, its reconstruction",
-    "cladec_predictions_magnitude": "ClaDec (predictions) |ClaDec − RefAE|",
-    "cladec_predictions_difference": "ClaDec (predictions), signed",
-    "cladec_predictions_reconstruction": "ClaDec (predictions), reconstruction",
-    "cladec": "ClaDec |ClaDec − RefAE|",
-}
 _DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
 def _name(method: str) -> str:
     # a bare |...| in reST is a substitution reference
-    return _NAMES.get(method, label_of(method)).replace("|", "\\|")
+    return label_of(method).replace("|", "\\|")
 
 
 def _table(header: list[str], body: list[list[str]], title: str) -> list[str]:
@@ -70,7 +61,7 @@ def _randomisation(rows: list[dict]) -> list[str]:
     stages = list(dict.fromkeys(r["stage"] for r in rows))
     accuracy = {r["stage"]: r["accuracy"] for r in rows}
     cells = {(r["method"], r["stage"]): r for r in rows}
-    header = ["map"] + [f"{s} (acc. {accuracy[s]:.2f})" for s in stages]
+    header = ["map"] + [f"{s} (acc. {accuracy[s]:.3f})" for s in stages]
     body = [
         [_name(m)]
         + [
