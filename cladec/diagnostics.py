@@ -134,7 +134,18 @@ def decoder_diagnostic(
 
 
 def describe_diagnostic(result: dict) -> str:
-    """One line: the losses beside the class-mean baseline, the classifier's reading, a verdict."""
+    """One line: the losses beside the class-mean baseline, the classifier's reading, a verdict.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`decoder_diagnostic` returned.
+
+    Returns
+    -------
+    str
+        E.g. ``"MSE/pixel 0.0843 (class means 0.0529; ...): COLLAPSED"``.
+    """
     verdict = "COLLAPSED" if result["collapsed"] else "ok"
     return (
         f"MSE/pixel {result['mse']:.4f} (class means {result['class_mean_mse']:.4f}; "

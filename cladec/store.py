@@ -60,7 +60,6 @@ __all__ = [
     "Trained",
     "PretrainedBundle",
     "ModelNotAvailable",
-    "FolderNotOwned",
     "StoreEntry",
     "as_store",
     "default_store",

@@ -106,17 +106,25 @@ print(cladec.check_classifier(run.classifier, run.data.x_test[:256, ..., None], 
 # The three alphas: 0 draws what the layer keeps, with no pull towards the
 # classifier; 0.99 (with the default ``loss_scale="sse"``) weighs 0.01 x the
 # sum of squared errors against 0.99 x the classifier's loss (below: 0.17
-# against 0.041, the same order of magnitude) and shows the classifier's
+# against 0.041, within a factor of five) and shows the classifier's
 # view; 0.999 lets the classifier's
 # loss dominate. (``loss_scale="mse"`` divides the squared error by the 784
 # pixels, so the same alpha weighs the classifier 784 times more: choose
 # alpha for the scale.) Over the test set:
+losses = {}
 for alpha in alphas:
     terms = metrics.loss_terms(run.cladec[alpha], run.data.x_test, run.data.y_test, alpha=alpha)
+    losses[alpha] = terms
     print(
         f"alpha={alpha:<6g} reconstruction loss {terms['reconstruction_loss']:7.2f}   "
-        f"classification loss {terms['classification_loss']:.4f}"
+        f"classification loss {terms['classification_loss']:.4f}   eq. 1's terms "
+        f"{1 - alpha:g} x {terms['reconstruction_loss']:.2f} = "
+        f"{(1 - alpha) * terms['reconstruction_loss']:.2f} and {alpha:g} x "
+        f"{terms['classification_loss']:.4f} = {alpha * terms['classification_loss']:.3f}"
     )
+for low, high in ((0.0, 0.99), (0.99, 0.999)):
+    ratio = losses[high]["reconstruction_loss"] / losses[low]["reconstruction_loss"]
+    print(f"reconstruction loss at {high:g} / at {low:g}: x {ratio:.2f}")
 refae_loss = metrics.loss_terms(run.refae, run.data.x_test, run.data.y_test, run.classifier)
 print(f"RefAE        reconstruction loss {refae_loss['reconstruction_loss']:7.2f}")
 
@@ -155,9 +163,11 @@ gaps = {
     "RefAE seed 1": second.reconstruct(run.data.x_test),
     **{f"ClaDec {a:g}": run.cladec[a].reconstruct(run.data.x_test) for a in alphas},
 }
+floor = abs(gaps["RefAE seed 1"] - test_refae).mean()
 for name, images in gaps.items():
+    gap = abs(images - test_refae).mean()
     print(
-        f"mean |{name} - RefAE| per pixel over the test set {abs(images - test_refae).mean():.4f}"
+        f"mean |{name} - RefAE| per pixel over the test set {gap:.4f} ({gap / floor:.1f} x the floor)"
     )
 
 # %%
@@ -170,6 +180,7 @@ for name, source in (("RefAE", run.refae), *((f"alpha={a:g}", run.cladec[a]) for
         f"{name:<12} of {read['n_misread']} misread digits: read as the prediction "
         f"{read['as_predicted']:6.1%}, as the true digit {read['as_true']:6.1%}"
     )
+print(f"one digit of {read['n_misread']} is {100 / read['n_misread']:.1f} points")
 
 # %%
 # What the numbers say
@@ -186,7 +197,7 @@ for name, source in (("RefAE", run.refae), *((f"alpha={a:g}", run.cladec[a]) for
 #   17.08 (x 1.22): the picture moves towards what the model needs at little
 #   cost to the likeness.
 # * **Past the knee.** At 0.999 the reconstruction loss jumps to 95.78
-#   (x 5.6 that of 0.99), and on this model the decoder does not even win
+#   (x 5.61 that of 0.99), and on this model the decoder does not even win
 #   what it paid for: the classification loss, 0.1694, is worse than at
 #   alpha 0. The output is neither the input nor the classifier's view: not
 #   an explanation.

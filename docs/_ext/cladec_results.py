@@ -261,7 +261,7 @@ def summary_sentences(rows, targets_csv: Path = TARGETS_CSV) -> list[str]:
         'the class the classifier chose": the decoder trained with the true labels draws '
         f"MNIST's {refae['n_misread']} misread digits as their true class more often than "
         f"RefAE does ({100 * labels['as_true']:.1f} % against {100 * refae['as_true']:.1f} % "
-        "at α = 0.99, :ref:`which-labels`), so its figures partly correct the classifier "
+        "at α = 0.99, :ref:`the table of both targets <which-labels>`), so its figures partly correct the classifier "
         "instead of showing its mistakes.",
         "",
     ]
