@@ -121,7 +121,7 @@ def faithfulness_curves(curves: Mapping[tuple, object], *, title: str | None = N
     matplotlib.figure.Figure
         Two axes: deletion (lower is more faithful) and insertion (higher is).
     """
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5.2), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 6.8), layout="constrained", sharey=True)
     for ax, mode, better in zip(axes, ("deletion", "insertion"), ("lower", "higher")):
         for (name, m), c in curves.items():
             if m != mode:
@@ -130,13 +130,13 @@ def faithfulness_curves(curves: Mapping[tuple, object], *, title: str | None = N
             ax.plot(
                 100 * c.fractions,
                 c.mean_curve(),
-                label=f"{label_of(name)}  ({c.areas.mean():.3f})",
+                label=f"{label_of(name)}  ({c.areas.mean():.4f})",
                 **style,
             )
         ax.set_xlabel(f"pixels {'deleted' if mode == 'deletion' else 'inserted'} (%)")
         ax.set_title(f"{mode.capitalize()}: area under the curve, {better} is more faithful")
         # below the axes: inside, the legend covered the curves it names
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("probability of the predicted class")
     if title:

@@ -13,7 +13,7 @@ PAGE = re.sub(r"\s+", " ", (DOCS / "results.rst").read_text(encoding="utf-8"))
 
 def _area(rows, dataset, method, mode) -> str:
     [row] = [r for r in rows if (r["dataset"], r["method"], r["mode"]) == (dataset, method, mode)]
-    return f"{row['area']:.3f}"  # as the cladec-saliency table prints it
+    return f"{row['area']:.4f}"  # as the cladec-saliency table prints it
 
 
 def test_the_fashion_mnist_faithfulness_reading_quotes_the_table():
@@ -29,6 +29,12 @@ def test_the_fashion_mnist_faithfulness_reading_quotes_the_table():
         f"{cells['insertion', 'cladec_magnitude']} against {cells['insertion', 'integrated_gradients']},"
     )
     assert expected in PAGE
+
+
+def test_the_mnist_deletion_reading_quotes_the_table():
+    _, rows = read_study_csv(DOCS / "results" / "saliency" / "faithfulness.csv")
+    ig, ink = (_area(rows, "mnist", m, "deletion") for m in ("integrated_gradients", "ink"))
+    assert f"deletion, on MNIST ({ig} against {ink})." in PAGE
 
 
 def test_the_randomisation_reading_quotes_the_stages_accuracies():

@@ -19,9 +19,15 @@ of the page:
 ``claims``
     The claims of the reference evaluation (:mod:`cladec.claims`): the
     verdict on the reference's numbers and on ours, with our evidence.
+``summary``
+    Three answers in plain words, each computed from the run and the target
+    study: does ClaDec carry more class information than RefAE, where does
+    the run differ from the reference, and which reading of the reference
+    failed. Its links name sections of the results page.
 ``verdict``
     The page's opening: per pair, the judged cells within tolerance and the
-    claims that hold, on this run and on the reference's own numbers.
+    claims that hold, on this run and on the reference's own numbers, and
+    how many more cells a symmetric band would put outside.
 ``downloads``
     Download links to each run's committed CSV files.
 ``cost``
@@ -207,7 +213,7 @@ def symmetric_view(comparison) -> str:
         f"against us. Judged symmetrically (a loss more than {RECONSTRUCTION_REL_TOL:.0%} "
         f"*below* the reference's counted as outside too), **{len(below)} more cells fall "
         f"outside**: {'; '.join(parts)}. Our decoders rebuild these better than the "
-        "reference's did; `What differs from the reference run, by design`_ measures why."
+        "reference's did; 'What differs from the reference run, by design' measures why."
     )
 
 
@@ -253,9 +259,9 @@ def summary_sentences(rows, targets_csv: Path = TARGETS_CSV) -> list[str]:
         f"judged cells fall outside tolerance, all of them {' and '.join(metrics)} on "
         f"{' and '.join(datasets)}, each within "
         f"{max(abs(c['difference']) for c in outside):.3f} of the reference; the reasons are "
-        "measured under `Cells outside tolerance, and why`_. Judged symmetrically, "
+        "measured under 'Cells outside tolerance, and why'. Judged symmetrically, "
         f"{len(below_band(comparison))} more cells differ: our ``my_dense`` decoders rebuild "
-        "better than the reference's (below the table).",
+        "better than the reference's (the paragraph after the next).",
         "",
         "**Which of the reference's readings failed?** \"Misclassified digits are drawn as "
         'the class the classifier chose": the decoder trained with the true labels draws '
@@ -308,7 +314,7 @@ def _verdict_part(rows) -> list[str]:
             f"**{ref_holds} of {checked}**",
         ]
     )
-    lines = summary_sentences(rows) + [
+    lines = [
         f"**{within} of the {judged} judged cells are within tolerance, and {holds} of the "
         f"{checked} claim checks hold** (on the reference's own numbers, {ref_holds} hold; "
         'the others are "within noise" or do not hold, see below).',
@@ -491,7 +497,7 @@ def _curves_part(rows, pair, csv_path: Path | None, srcdir: Path) -> list[str]:
         "axis is evenly spaced, not to scale. The bars on our evaluation accuracies are two "
         "binomial standard errors of a 10,000-image test (about 0.005); the spread between "
         "evaluation-classifier seeds measured in the rerun is of the same size (up to 0.008, "
-        "`Cells outside tolerance, and why`_), so gaps inside the bars are noise.",
+        "under 'Cells outside tolerance, and why'), so gaps inside the bars are noise.",
         "",
     ]
 
@@ -555,6 +561,7 @@ class ResultsDirective(SphinxDirective):
                 "outside",
                 "claims",
                 "verdict",
+                "summary",
                 "downloads",
                 "cost",
             ),
@@ -592,7 +599,12 @@ class ResultsDirective(SphinxDirective):
         elif part == "downloads":
             lines = _downloads_part(runs, Path(self.env.doc2path(self.env.docname)).parent)
         else:
-            parts = {"outside": _outside_part, "claims": _claims_part, "verdict": _verdict_part}
+            parts = {
+                "outside": _outside_part,
+                "claims": _claims_part,
+                "verdict": _verdict_part,
+                "summary": summary_sentences,
+            }
             lines = parts[part](rows)
         holder = nodes.container()
         self.state.nested_parse(StringList(lines, source=path), self.content_offset, holder)

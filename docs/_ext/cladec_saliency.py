@@ -51,7 +51,7 @@ def _faithfulness(rows: list[dict]) -> list[str]:
         for d in datasets:
             for mode in ("deletion", "insertion"):
                 r = cells.get((d, method, mode))
-                line.append("–" if r is None else f"{r['area']:.3f} ± {r['sem']:.3f}")
+                line.append("–" if r is None else f"{r['area']:.4f} ± {r['sem']:.4f}")
         body.append(line)
     n = rows[0]["n"] if rows else "?"
     return _table(header, body, f"Area under the curve, mean ± standard error over {n} test images")
