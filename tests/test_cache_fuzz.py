@@ -20,13 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
+from _archives import entry_files, member, snapshot, tar_bytes, valid_members, write_entry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cladec._ownership import is_store_entry
 from cladec.archive import INDEX, LIMITS, ArchiveError, import_cache
 from cladec.store import FolderNotOwned, ModelStore
-from tests._archives import entry_files, member, snapshot, tar_bytes, valid_members, write_entry
 
 EXAMPLES = int(os.environ.get("CLADEC_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(

@@ -10,11 +10,11 @@ import hashlib
 import json
 
 import pytest
+from _archives import entry_files, member, snapshot, tar_bytes, valid_members, write_entry
 
 from cladec.__main__ import main
 from cladec.archive import INDEX, LIMITS, ArchiveError, export_cache, import_cache
 from cladec.store import FolderNotOwned, ModelStore
-from tests._archives import entry_files, member, snapshot, tar_bytes, valid_members, write_entry
 
 
 def test_an_archive_naming_an_absolute_folder_writes_nothing_there(tmp_path, capsys):
