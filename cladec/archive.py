@@ -280,6 +280,9 @@ def _scan(path: Path) -> dict:
             for member in tar:  # iteration starts again at the index
                 if member is not first:
                     total = _check_member(member, allowed, seen, total, path)
+            # tar stops at its end marker; reading on to gzip's trailer checks its CRC
+            while tar.fileobj.read(_BLOCK * 16):
+                pass
     except ArchiveError as exc:
         if str(exc).startswith(str(path)):
             raise
@@ -323,6 +326,8 @@ def _verify(staging: Path, index: dict, path) -> None:
             raise _refuse(path, f"{folder}/{META}", "it is not readable JSON") from None
         if not isinstance(meta, dict) or not str(meta.get("key", "")).startswith(folder):
             raise _refuse(path, f"{folder}/{META}", "it belongs to another entry")
+        if not is_store_entry(staging / folder):
+            raise _refuse(path, f"{folder}/{META}", "it is not the meta.json of a cache entry")
         if actual != expected or actual != meta.get("weights_sha256"):
             raise ArchiveError(
                 f"{path}: the weights of entry {folder} do not match their checksum "

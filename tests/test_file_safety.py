@@ -11,6 +11,7 @@ import json
 
 import pytest
 from _archives import entry_files, member, snapshot, tar_bytes, valid_members, write_entry
+from _archives import index_for as _index_for
 
 from cladec.__main__ import main
 from cladec.archive import INDEX, LIMITS, ArchiveError, export_cache, import_cache
@@ -241,3 +242,24 @@ def test_study_commands_never_overwrite_a_file_they_did_not_write(tmp_path, caps
         )
     assert stopped.value.code == 2 and "is not a PNG image: it is kept" in capsys.readouterr().err
     assert (tmp_path / "fig.png").read_text() == "my essay"
+
+
+def test_an_archive_is_read_to_its_end_and_its_entries_checked(tmp_path):
+    # found by the fuzz: a flipped byte in a meta.json's key, after tar's end
+    # marker the gzip trailer was never read, so its CRC was not checked
+    folder, files = entry_files(1)
+    meta = json.loads(files["meta.json"])
+    meta["key"] = meta["key"][:-1] + "Z"  # still starts with the folder name
+    members = [member(INDEX, _index_for({folder: files}))]
+    members += [member(f"{folder}/meta.json", json.dumps(meta).encode())]
+    members += [member(f"{folder}/model.weights.h5", files["model.weights.h5"])]
+    archive, cache = tmp_path / "odd.tar.gz", tmp_path / "cache"
+    archive.write_bytes(tar_bytes(members))
+    with pytest.raises(ArchiveError, match="meta.json' is refused: it is not the meta.json of a"):
+        import_cache(ModelStore(cache), archive)
+    good = tar_bytes(valid_members([1]))
+    flipped = good[:-6] + bytes([good[-6] ^ 0x01]) + good[-5:]  # in the CRC-32 trailer
+    archive.write_bytes(flipped)
+    with pytest.raises(ArchiveError, match="is damaged"):
+        import_cache(ModelStore(cache), archive)
+    assert not cache.exists()
