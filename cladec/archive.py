@@ -264,6 +264,15 @@ def _check_member(member, allowed: dict, seen: set, total: int, path) -> int:
     return total
 
 
+def _allowed(index: dict) -> dict:
+    """``{member name: size limit}``: the members an archive with this index may hold."""
+    allowed = {}
+    for folder in index["entries"]:
+        allowed[f"{folder}/{META}"] = LIMITS["meta_bytes"]
+        allowed[f"{folder}/{WEIGHTS}"] = LIMITS["weights_bytes"]
+    return allowed
+
+
 def _scan(path: Path) -> dict:
     """Pass 1: check every header and the index without writing anything; return the index."""
     try:
@@ -272,11 +281,7 @@ def _scan(path: Path) -> dict:
             if first is None:
                 raise ArchiveError(f"{path} is an empty archive, not a cladec cache archive")
             index = _read_index(tar, first, path)
-            allowed = {}
-            for folder in index["entries"]:
-                allowed[f"{folder}/{META}"] = LIMITS["meta_bytes"]
-                allowed[f"{folder}/{WEIGHTS}"] = LIMITS["weights_bytes"]
-            seen, total = set(), 0
+            allowed, seen, total = _allowed(index), set(), 0
             for member in tar:  # iteration starts again at the index
                 if member is not first:
                     total = _check_member(member, allowed, seen, total, path)
@@ -302,13 +307,18 @@ def _scan(path: Path) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def _extract(path: Path, staging: Path) -> None:
+def _extract(path: Path, staging: Path, index: dict) -> None:
+    allowed, seen, total = _allowed(index), set(), 0
     try:
         with _open(path) as tar:
             members = [m for m in tar if m.name != INDEX]
-            # Pass 1 checked every name; the data filter is the second wall (PEP 706).
+            for member in members:  # again: the file may have changed since pass 1
+                total = _check_member(member, allowed, seen, total, path)
+            # the data filter is the second wall (PEP 706)
             tar.extractall(staging, members=members, filter="data")
     except ArchiveError as exc:
+        if str(exc).startswith(str(path)):
+            raise
         raise ArchiveError(f"{path} {exc}; nothing was imported") from None
     except _READ_ERRORS as exc:
         raise ArchiveError(
@@ -412,7 +422,7 @@ def import_cache(store: ModelStore, path: str | os.PathLike) -> int:
         ) from None
     staging = Path(tempfile.mkdtemp(prefix=".cladec-import-", suffix=".tmp", dir=root))
     try:
-        _extract(path, staging)
+        _extract(path, staging, index)
         _verify(staging, index, path)
         for folder in index["entries"]:
             _move_in(staging / folder, root / folder, staging)

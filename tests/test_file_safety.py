@@ -263,3 +263,24 @@ def test_an_archive_is_read_to_its_end_and_its_entries_checked(tmp_path):
     with pytest.raises(ArchiveError, match="is damaged"):
         import_cache(ModelStore(cache), archive)
     assert not cache.exists()
+
+
+def test_an_archive_changed_between_the_two_passes_is_checked_again(tmp_path, monkeypatch):
+    import cladec.archive as archive_module
+
+    archive, cache = tmp_path / "lab.tar.gz", tmp_path / "cache"
+    archive.write_bytes(tar_bytes(valid_members([1])))
+    hostile = tar_bytes(valid_members([1]) + [member("../../outside.txt", b"x")])
+    scan = archive_module._scan
+
+    def scan_then_swap(path):
+        index = scan(path)
+        archive.write_bytes(hostile)  # someone replaces the file after pass 1
+        return index
+
+    monkeypatch.setattr(archive_module, "_scan", scan_then_swap)
+    with pytest.raises(
+        ArchiveError, match=r"^\S+lab.tar.gz: member '\.\./\.\./outside\.txt' is refused"
+    ):
+        import_cache(ModelStore(cache), archive)
+    assert not cache.exists() and not (tmp_path / "outside.txt").exists()
