@@ -273,29 +273,33 @@ def _allowed(index: dict) -> dict:
     return allowed
 
 
-def _scan(path: Path) -> dict:
-    """Pass 1: check every header and the index without writing anything; return the index."""
+@contextmanager
+def _refusing(path: Path, damaged: str):
+    """Turn what reading ``path`` raises into one ArchiveError that names the file."""
     try:
-        with _open(path) as tar:
-            first = tar.next()
-            if first is None:
-                raise ArchiveError(f"{path} is an empty archive, not a cladec cache archive")
-            index = _read_index(tar, first, path)
-            allowed, seen, total = _allowed(index), set(), 0
-            for member in tar:  # iteration starts again at the index
-                if member is not first:
-                    total = _check_member(member, allowed, seen, total, path)
-            # tar stops at its end marker; reading on to gzip's trailer checks its CRC
-            while tar.fileobj.read(_BLOCK * 16):
-                pass
+        yield
     except ArchiveError as exc:
         if str(exc).startswith(str(path)):
             raise
         raise ArchiveError(f"{path} {exc}; nothing was imported") from None
     except _READ_ERRORS as exc:
-        raise ArchiveError(
-            f"{path} is damaged or not a gzipped tar archive ({exc}); nothing was imported"
-        ) from None
+        raise ArchiveError(f"{path} {damaged} ({exc}); nothing was imported") from None
+
+
+def _scan(path: Path) -> dict:
+    """Pass 1: check every header and the index without writing anything; return the index."""
+    with _refusing(path, "is damaged or not a gzipped tar archive"), _open(path) as tar:
+        first = tar.next()
+        if first is None:
+            raise ArchiveError(f"{path} is an empty archive, not a cladec cache archive")
+        index = _read_index(tar, first, path)
+        allowed, seen, total = _allowed(index), set(), 0
+        for member in tar:  # iteration starts again at the index
+            if member is not first:
+                total = _check_member(member, allowed, seen, total, path)
+        # tar stops at its end marker; reading on to gzip's trailer checks its CRC
+        while tar.fileobj.read(_BLOCK * 16):
+            pass
     missing = sorted(set(allowed) - seen)
     if missing:
         raise ArchiveError(f"{path} lacks {missing[:3]}: the archive is incomplete")
@@ -309,21 +313,12 @@ def _scan(path: Path) -> dict:
 
 def _extract(path: Path, staging: Path, index: dict) -> None:
     allowed, seen, total = _allowed(index), set(), 0
-    try:
-        with _open(path) as tar:
-            members = [m for m in tar if m.name != INDEX]
-            for member in members:  # again: the file may have changed since pass 1
-                total = _check_member(member, allowed, seen, total, path)
-            # the data filter is the second wall (PEP 706)
-            tar.extractall(staging, members=members, filter="data")
-    except ArchiveError as exc:
-        if str(exc).startswith(str(path)):
-            raise
-        raise ArchiveError(f"{path} {exc}; nothing was imported") from None
-    except _READ_ERRORS as exc:
-        raise ArchiveError(
-            f"{path} is damaged or could not be unpacked ({exc}); nothing was imported"
-        ) from None
+    with _refusing(path, "is damaged or could not be unpacked"), _open(path) as tar:
+        members = [m for m in tar if m.name != INDEX]
+        for member in members:  # again: the file may have changed since pass 1
+            total = _check_member(member, allowed, seen, total, path)
+        # the data filter is the second wall (PEP 706)
+        tar.extractall(staging, members=members, filter="data")
 
 
 def _verify(staging: Path, index: dict, path) -> None:
