@@ -34,6 +34,7 @@ __all__ = [
     "check_replaceable",
     "is_store_entry",
     "is_store_leftover",
+    "foreign_message",
     "remove_owned",
     "saved_folder",
     "survey",
@@ -242,6 +243,18 @@ def check_output_file(path: Path) -> None:
             f"{path} already exists and is not a result file cladec wrote: it is kept and "
             "nothing was written there; choose another output folder, or move the file away"
         )
+
+
+def foreign_message(root: Path, foreign: list[Path]) -> str:
+    """Say that ``root`` holds things that are not cache entries, naming the first few."""
+    names = ", ".join(repr(p.name) for p in foreign[:5])
+    more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+    return (
+        f"{root} holds {len(foreign)} item(s) that are not cladec model-cache entries "
+        f"({names}{more}); nothing was removed. Check that this is the model cache; "
+        "pass --force (ModelStore.clear(force=True)) to remove only its cache entries "
+        "and keep everything else"
+    )
 
 
 def remove_owned(path: Path, *kinds: FolderKind) -> bool:

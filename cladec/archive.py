@@ -35,7 +35,7 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._atomic import atomic_file, sha256_file
+from ._atomic import _give_default_mode, atomic_file, sha256_file
 from ._ownership import ENTRY_FOLDER, ENTRY_NAME, META, WEIGHTS, check_replaceable, is_store_entry
 from .store import ModelStore
 
@@ -343,9 +343,9 @@ def _verify(staging: Path, index: dict, path) -> None:
 
 def _move_in(staged: Path, target: Path, staging: Path) -> None:
     """Put one checked entry in place; an entry already there is swapped out, then removed."""
-    os.chmod(staged, 0o777 & ~_umask())
+    _give_default_mode(staged, folder=True)
     for child in staged.iterdir():
-        os.chmod(child, 0o666 & ~_umask())
+        _give_default_mode(child, folder=False)
     if target.exists() or target.is_symlink():
         aside = staging / f"old-{target.name}"
         os.replace(target, aside)
@@ -353,12 +353,6 @@ def _move_in(staged: Path, target: Path, staging: Path) -> None:
         shutil.rmtree(aside)
     else:
         os.replace(staged, target)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _make_root(root: Path) -> list[Path]:

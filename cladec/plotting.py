@@ -456,35 +456,10 @@ def alpha_curves(
     for ax, (metric, ylabel) in zip(axes, panels, strict=True):
         drawn = False
         for k, (run_label, run_rows) in enumerate(runs):
-            faded = k > 0
-            look = {"alpha": 0.4, "lw": 1.2} if faded else {"lw": 1.6}
+            look = {"alpha": 0.4, "lw": 1.2} if k > 0 else {"lw": 1.6}
             suffix = f" ({run_label})" if run_label else ""
-            curve = sorted(
-                (r.alpha, getattr(r, metric))
-                for r in run_rows
-                if r.model == "cladec" and getattr(r, metric) is not None
-            )
-            if curve:
-                xs, ys = [position[a] for a, _ in curve], [v for _, v in curve]
-                style = {"marker": "o", "markersize": 4, "color": "C0", "label": "ClaDec" + suffix}
-                noise = (
-                    _accuracy_noise(run_rows, curve) if metric == "evaluation_accuracy" else None
-                )
-                if noise is None:
-                    ax.plot(xs, ys, **style, **look)
-                else:
-                    ax.errorbar(xs, ys, yerr=noise, capsize=2, **style, **look)
-                drawn = True
-            for r in run_rows:
-                value = getattr(r, metric)
-                if value is None or r.model == "cladec":
-                    continue
-                if r.model == "classifier" and metric == "reconstruction_loss":
-                    continue
-                style = {"refAE": ("--", "C1"), "classifier": (":", "C2")}[r.model]
-                name = "RefAE" if r.model == "refAE" else "classifier on the originals"
-                ax.axhline(value, ls=style[0], color=style[1], label=name + suffix, **look)
-                drawn = True
+            drawn |= _draw_cladec_curve(ax, metric, run_rows, position, look, suffix)
+            drawn |= _draw_reference_lines(ax, metric, run_rows, look, suffix)
         if metric == "reconstruction_loss" and drawn:
             ax.set_yscale("log")
         if not drawn:
@@ -525,6 +500,41 @@ def alpha_curves(
         title = f"{_DATASET_TITLES.get(dataset, dataset)}, layer {layer}"
     fig.suptitle(title, fontsize=11)
     return fig
+
+
+def _draw_cladec_curve(ax, metric, rows, position, look, suffix) -> bool:
+    """ClaDec's values of ``metric`` against alpha (accuracies with their noise bars)."""
+    curve = sorted(
+        (r.alpha, getattr(r, metric))
+        for r in rows
+        if r.model == "cladec" and getattr(r, metric) is not None
+    )
+    if not curve:
+        return False
+    xs, ys = [position[a] for a, _ in curve], [v for _, v in curve]
+    style = {"marker": "o", "markersize": 4, "color": "C0", "label": "ClaDec" + suffix}
+    noise = _accuracy_noise(rows, curve) if metric == "evaluation_accuracy" else None
+    if noise is None:
+        ax.plot(xs, ys, **style, **look)
+    else:
+        ax.errorbar(xs, ys, yerr=noise, capsize=2, **style, **look)
+    return True
+
+
+def _draw_reference_lines(ax, metric, rows, look, suffix) -> bool:
+    """RefAE (dashed) and the classifier (dotted) as horizontal lines."""
+    drawn = False
+    for r in rows:
+        value = getattr(r, metric)
+        if value is None or r.model == "cladec":
+            continue
+        if r.model == "classifier" and metric == "reconstruction_loss":
+            continue
+        style = {"refAE": ("--", "C1"), "classifier": (":", "C2")}[r.model]
+        name = "RefAE" if r.model == "refAE" else "classifier on the originals"
+        ax.axhline(value, ls=style[0], color=style[1], label=name + suffix, **look)
+        drawn = True
+    return drawn
 
 
 def _scale_note(rows) -> str:

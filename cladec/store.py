@@ -39,6 +39,7 @@ from ._ownership import (
     STORE_LEFTOVER,
     WEIGHTS,
     FolderNotOwned,
+    foreign_message,
     remove_owned,
     survey,
 )
@@ -508,18 +509,6 @@ class ModelStore:
     def foreign(self) -> list[Path]:
         """What the cache folder holds that is neither an entry nor a leftover of the store's writes."""
         return survey(self.root)[2] if self.root.is_dir() else []
-
-
-def foreign_message(root: Path, foreign: Sequence[Path]) -> str:
-    """Say that ``root`` holds things that are not cache entries, naming the first few."""
-    names = ", ".join(repr(p.name) for p in foreign[:5])
-    more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-    return (
-        f"{root} holds {len(foreign)} item(s) that are not cladec model-cache entries "
-        f"({names}{more}); nothing was removed. Check that this is the model cache; "
-        "pass --force (ModelStore.clear(force=True)) to remove only its cache entries "
-        "and keep everything else"
-    )
 
 
 def as_store(cache) -> ModelStore | None:
