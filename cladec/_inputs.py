@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from .exceptions import InvalidInputError
+
 __all__ = ["as_images", "as_labels", "check_alpha", "check_target", "image_shape_of"]
 
 #: What eq. 1's classification term can ask the classifier to see.
@@ -28,20 +30,20 @@ def as_images(x, image_shape=(28, 28, 1), *, name: str = "x") -> np.ndarray:
     if arr.ndim == 3 and channels == 1:
         arr = arr[..., np.newaxis]
     if arr.ndim != 4 or arr.shape[1:] != (height, width, channels):
-        raise ValueError(f"{name} must be images of shape {expected}; got shape {arr.shape}")
+        raise InvalidInputError(f"{name} must be images of shape {expected}; got shape {arr.shape}")
     if arr.shape[0] == 0:
-        raise ValueError(f"{name} holds no images (shape {arr.shape}); expected {expected}")
+        raise InvalidInputError(f"{name} holds no images (shape {arr.shape}); expected {expected}")
     if arr.dtype == np.uint8:
         return arr.astype(np.float32) / np.float32(255.0)
     if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{name} must be {expected}; got dtype {arr.dtype}")
+        raise InvalidInputError(f"{name} must be {expected}; got dtype {arr.dtype}")
     arr = arr.astype(np.float32, copy=False)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values; expected {expected}")
+        raise InvalidInputError(f"{name} contains NaN or infinite values; expected {expected}")
     low, high = float(arr.min()), float(arr.max())
     if low < 0.0 or high > 1.0:
         hint = " (did you forget to divide uint8 pixels by 255?)" if high > 1.0 else ""
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must hold values in [0, 1]; got values in [{low:g}, {high:g}]{hint}"
         )
     return arr
@@ -53,18 +55,18 @@ def as_labels(y, n: int, num_classes: int, *, name: str = "y") -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == num_classes and arr.shape[0] == n:
         arr = arr.argmax(axis=1)  # one-hot rows
     if arr.ndim != 1:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must be integer class labels of shape ({n},); got shape {arr.shape}"
         )
     if arr.shape[0] != n:
-        raise ValueError(f"{name} has {arr.shape[0]} labels but there are {n} images")
+        raise InvalidInputError(f"{name} has {arr.shape[0]} labels but there are {n} images")
     if not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)
         else:
-            raise ValueError(f"{name} must hold integer class labels; got dtype {arr.dtype}")
+            raise InvalidInputError(f"{name} must hold integer class labels; got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must hold class labels in 0..{num_classes - 1}; got values in "
             f"[{arr.min()}, {arr.max()}]"
         )
@@ -74,7 +76,7 @@ def as_labels(y, n: int, num_classes: int, *, name: str = "y") -> np.ndarray:
 def check_alpha(alpha) -> float:
     """Return ``alpha`` as a float in [0, 1], or raise a ValueError that names it."""
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}")
+        raise InvalidInputError(f"alpha must be a number in [0, 1]; got {alpha!r}")
     value = float(alpha)
     if not 0.0 <= value <= 1.0:
         hint = (
@@ -82,14 +84,14 @@ def check_alpha(alpha) -> float:
             if 1 < value <= 100
             else ""
         )
-        raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}{hint}")
+        raise InvalidInputError(f"alpha must be in [0, 1]; got {alpha!r}{hint}")
     return value
 
 
 def check_target(target) -> str:
     """Return ``target`` if it is one of :data:`TARGETS`, or raise a ValueError that names it."""
     if target not in TARGETS:
-        raise ValueError(
+        raise InvalidInputError(
             f"target must be 'labels' (the true classes, the reference) or 'predictions' "
             f"(the classifier's own); got {target!r}"
         )
@@ -100,7 +102,7 @@ def image_shape_of(model) -> tuple[int, int, int]:
     """Return the ``(H, W, C)`` image shape a Keras model takes, or refuse a model that takes no images."""
     shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else ()
     if len(shape) != 3 or not all(isinstance(s, int) for s in shape):
-        raise ValueError(
+        raise InvalidInputError(
             f"the classifier must take images (N, H, W, C); "
             f"{getattr(model, 'name', type(model).__name__)!r} takes input shape "
             f"{getattr(model, 'input_shape', None)}"

@@ -15,9 +15,12 @@ from . import architectures
 from ._atomic import array_digest
 from ._inputs import as_images, image_shape_of
 from .classifiers import TrainedClassifier
-from .losses import check_loss_scale
-from .store import ModelRecord, fingerprint_model
-from .training import TrainingHistory, predict_batched, seed_everything
+from .exceptions import InvalidInputError, NotFittedError
+from .history import TrainingHistory
+from .losses import Eq1Loss, check_loss_scale, get_loss
+from .store import ModelRecord
+from .store.keys import architecture_digest, fingerprint_model
+from .training import predict_batched, seed_everything
 from .units import resolve_units
 
 __all__ = ["LayerExplainer", "as_model", "read_state"]
@@ -32,7 +35,7 @@ RECIPE = 2
 def as_model(classifier) -> keras.Model:
     model = classifier.model if isinstance(classifier, TrainedClassifier) else classifier
     if not isinstance(model, keras.Model):
-        raise ValueError(
+        raise InvalidInputError(
             f"classifier must be a keras.Model (or what cladec.obtain_classifier returns); "
             f"got {type(classifier).__name__}"
         )
@@ -53,6 +56,7 @@ class LayerExplainer:
         top_k: int | None = None,
         decoder: keras.Model | None = None,
         loss_scale: str = "sse",
+        loss: str | Eq1Loss = "eq1",
         learning_rate: float = _REFERENCE["learning_rate"],
         epsilon: float = _REFERENCE["epsilon"],
     ):
@@ -63,6 +67,7 @@ class LayerExplainer:
         self.layer_shape = tuple(self.layer.output.shape[1:])
         self.code_size = int(math.prod(self.layer_shape))
         self.loss_scale = check_loss_scale(loss_scale)
+        self.loss = get_loss(loss)
         self.learning_rate, self.epsilon = float(learning_rate), float(epsilon)
         self.top_k = top_k
         # Fractions and index lists are resolved now; top-k needs the codes of the data.
@@ -155,7 +160,7 @@ class LayerExplainer:
                 tuple(dec.input_shape[1:]) != (self.n_units,)
                 or tuple(dec.output_shape[1:]) != self.image_shape
             ):
-                raise ValueError(
+                raise InvalidInputError(
                     f"decoder must map (N, {self.n_units}) codes to (N, {', '.join(map(str, self.image_shape))}) "
                     f"images; it maps {dec.input_shape} to {dec.output_shape}"
                 )
@@ -176,14 +181,16 @@ class LayerExplainer:
 
     def _check_fitted(self):
         if self.decoder is None:
-            raise RuntimeError(
+            raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet: call fit() or load() first"
             )
 
     def _common_fields(self, epochs, batch_size, seed, data_hash) -> dict:
         return {
             "recipe": RECIPE,
+            "loss": self.loss.name,
             "classifier": fingerprint_model(self.classifier),
+            "classifier_layers": architecture_digest(self.classifier),
             "layer": self.layer_name,
             "units": array_digest(np.asarray(self.unit_indices, np.int64))[:16],
             "n_units": self.n_units,
@@ -242,6 +249,7 @@ class LayerExplainer:
             "layer": self.layer_name,
             "unit_indices": self.unit_indices.tolist(),
             "loss_scale": self.loss_scale,
+            "loss": self.loss.name,
             "learning_rate": self.learning_rate,
             "epsilon": self.epsilon,
             "classifier_fingerprint": fingerprint_model(self.classifier),

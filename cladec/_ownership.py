@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .exceptions import FileNotOwned, FolderNotOwned
+
 __all__ = [
     "ENTRY_FILES",
     "ENTRY_NAME",
@@ -54,14 +56,6 @@ _LEFTOVER_NAME = re.compile(
 # before the optimizer's state is dropped).
 _LEFTOVER_FILES = frozenset(ENTRY_FILES | {"full-" + WEIGHTS})
 _MAX_META_BYTES = 4 << 20
-
-
-class FolderNotOwned(FileExistsError):
-    """A folder this library was asked to replace or remove holds something it did not write."""
-
-
-class FileNotOwned(FileExistsError):
-    """A result file this library was asked to replace is not one it wrote."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .training import Log, TrainingHistory, _one_hot, normalised_cross_entropy
+from .exceptions import InvalidInputError
+from .history import TrainingHistory
+from .training import Log, _one_hot, normalised_cross_entropy
 
 __all__ = ["fit_classifiers_side_by_side"]
 
@@ -122,12 +124,12 @@ def fit_classifiers_side_by_side(
     """
     models, images = list(models), list(images)
     if not models or len(models) != len(images):
-        raise ValueError(
+        raise InvalidInputError(
             f"give one image set per model: got {len(models)} model(s) and {len(images)} set(s)"
         )
     lengths = {len(x) for x in images}
     if lengths != {len(y)}:
-        raise ValueError(
+        raise InvalidInputError(
             f"every image set needs one image per label ({len(y)}); got sets of {sorted(lengths)}"
         )
     onehot = _one_hot(y, int(models[0].output_shape[-1]))

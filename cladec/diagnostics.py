@@ -15,7 +15,8 @@ import warnings
 import numpy as np
 
 from ._inputs import as_images, as_labels, image_shape_of
-from .metrics import _resolve_reconstructions
+from ._scores import _resolve_reconstructions
+from .exceptions import CollapsedDecoderWarning, InvalidInputError
 from .training import predict_batched
 
 __all__ = ["CollapsedDecoderWarning", "class_means", "decoder_diagnostic", "describe_diagnostic"]
@@ -23,10 +24,6 @@ __all__ = ["CollapsedDecoderWarning", "class_means", "decoder_diagnostic", "desc
 #: Above this share of the inputs read as one class, the reconstructions are called collapsed.
 #: The largest class of MNIST is 11.4 % of its test set, of Fashion-MNIST 10 %.
 COLLAPSE_SHARE = 0.5
-
-
-class CollapsedDecoderWarning(RuntimeWarning):
-    """The classifier reads most of a decoder's reconstructions as one class."""
 
 
 def class_means(x, y, n_classes: int) -> np.ndarray:
@@ -48,13 +45,15 @@ def class_means(x, y, n_classes: int) -> np.ndarray:
     """
     arr = np.asarray(x)
     if arr.ndim not in (3, 4):
-        raise ValueError(f"x must be images (N, H, W) or (N, H, W, C); got shape {arr.shape}")
+        raise InvalidInputError(
+            f"x must be images (N, H, W) or (N, H, W, C); got shape {arr.shape}"
+        )
     images = as_images(arr, (*arr.shape[1:3], arr.shape[3] if arr.ndim == 4 else 1))
     labels = as_labels(y, len(images), n_classes)
     counts = np.bincount(labels, minlength=n_classes)
     if np.any(counts == 0):
         missing = np.flatnonzero(counts == 0).tolist()
-        raise ValueError(f"classes {missing} have no images; class means need every class")
+        raise InvalidInputError(f"classes {missing} have no images; class means need every class")
     sums = np.zeros((n_classes, *images.shape[1:]), np.float64)
     np.add.at(sums, labels, images)
     return (sums / counts[:, None, None, None]).astype(np.float32)

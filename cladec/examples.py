@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .exceptions import InvalidInputError
+
 __all__ = ["class_labels", "first_correct_per_class", "resolve_classes", "select_examples"]
 
 
@@ -35,7 +37,7 @@ def class_labels(values, n: int, name: str = "predictions") -> np.ndarray:
         int64 ``(n,)``.
     """
     if hasattr(values, "predict") or hasattr(values, "layers"):
-        raise ValueError(
+        raise InvalidInputError(
             f"pass the classifier's predictions as {name} (labels (N,) or class scores (N, K)), "
             "not the classifier: e.g. cladec.metrics.predict_labels(classifier, x)"
         )
@@ -43,7 +45,7 @@ def class_labels(values, n: int, name: str = "predictions") -> np.ndarray:
     if arr.ndim == 2:
         arr = arr.argmax(axis=1)
     if arr.shape != (n,):
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must be labels (N,) or class scores (N, K) for the {n} images; "
             f"got shape {arr.shape}"
         )
@@ -75,7 +77,7 @@ def resolve_classes(classes, class_names=None) -> np.ndarray | None:
             names = list(class_names) if class_names is not None else []
             if c not in names:
                 known = ", ".join(map(str, names)) or "none given"
-                raise ValueError(f"unknown class {c!r}; class names: {known}")
+                raise InvalidInputError(f"unknown class {c!r}; class names: {known}")
             resolved.append(names.index(c))
         else:
             resolved.append(int(c))
@@ -126,7 +128,9 @@ def select_examples(
     if wanted is not None:
         pool = pool[np.isin(y, wanted)]
         if pool.size == 0:
-            raise ValueError(f"no images of classes {wanted.tolist()} among the {len(y)} given")
+            raise InvalidInputError(
+                f"no images of classes {wanted.tolist()} among the {len(y)} given"
+            )
     right = pool[pred[pool] == y[pool]]
     wrong = pool[pred[pool] != y[pool]]
     total = int(n_right) + int(n_wrong)
@@ -164,7 +168,7 @@ def first_correct_per_class(predictions, y, classes=None) -> np.ndarray:
     for c in classes:
         members = np.flatnonzero(y == c)
         if members.size == 0:
-            raise ValueError(f"no image of class {int(c)} among the {len(y)} given")
+            raise InvalidInputError(f"no image of class {int(c)} among the {len(y)} given")
         correct = members[pred[members] == c]
         indices.append(correct[0] if correct.size else members[0])
     return np.asarray(indices, dtype=np.int64)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._inputs import as_images
-from .explainers import ClaDec, RefAE
+from .exceptions import InvalidInputError
+from .explainers import ClaDec
+from .refae import RefAE
 
 __all__ = ["Explanation", "explain"]
 
@@ -40,7 +42,7 @@ class Explanation:
     def differences(self) -> dict:
         """``{key: ClaDec - RefAE}``, float32 in [-1, 1]: red where ClaDec draws brighter."""
         if self.refae is None:
-            raise ValueError("differences need a RefAE: pass refae= to explain()")
+            raise InvalidInputError("differences need a RefAE: pass refae= to explain()")
         return {key: rec - self.refae for key, rec in self.reconstructions.items()}
 
     def rows(self) -> dict:
@@ -74,7 +76,7 @@ def explain(explainers, refae: RefAE | None, x, *, batch_size: int = 512) -> Exp
     elif not isinstance(explainers, Mapping):
         explainers = {e.alpha: e for e in explainers}
     if not explainers:
-        raise ValueError("explain() needs at least one fitted ClaDec")
+        raise InvalidInputError("explain() needs at least one fitted ClaDec")
     first = next(iter(explainers.values()))
     images = as_images(x, first.image_shape)
     reconstructions = {

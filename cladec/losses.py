@@ -9,16 +9,31 @@ steps) and work on batches: images ``(B, H, W, C)`` float32, probabilities
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from keras import ops
 
-__all__ = ["LOSS_SCALES", "reconstruction_loss", "classification_loss", "total_loss"]
+from ._registry import add_entry
+from .exceptions import InvalidInputError
+
+__all__ = [
+    "LOSS_SCALES",
+    "LOSSES",
+    "Eq1Loss",
+    "register_loss",
+    "get_loss",
+    "reconstruction_loss",
+    "classification_loss",
+    "total_loss",
+]
 
 LOSS_SCALES = ("sse", "mse")
 
 
 def check_loss_scale(scale: str) -> str:
     if scale not in LOSS_SCALES:
-        raise ValueError(
+        raise InvalidInputError(
             f"reconstruction loss scale {scale!r} is not supported; accepted: "
             "'sse' (sum of squared errors per image, the reference scale) or "
             "'mse' (mean squared error per pixel, the authors' PyTorch code)"
@@ -54,3 +69,79 @@ def classification_loss(y_onehot, probabilities, *, reduce: bool = True):
 def total_loss(rec, cls, alpha: float):
     """Eq. 1: ``(1 - alpha) * rec + alpha * cls``."""
     return (1.0 - alpha) * rec + alpha * cls
+
+
+@dataclass(frozen=True)
+class Eq1Loss:
+    """Eq. 1 as a decoder trains on it: its two terms, and the name that keys its models.
+
+    The ``name`` enters the store key of every decoder and autoencoder
+    trained with the loss, so a changed loss never serves models trained
+    with another: give a changed loss a new name.
+
+    Parameters
+    ----------
+    name : str
+        Unique among the registered losses; ``"eq1"`` is the reference's.
+    reconstruction : callable
+        ``reconstruction(x, x_hat, scale)``: the batch mean of a per-image
+        reconstruction loss of float32 ``(B, H, W, C)`` images.
+    classification : callable
+        ``classification(y_onehot, probabilities)``: the batch mean of a
+        classification loss of ``(B, K)`` tensors.
+    """
+
+    name: str
+    reconstruction: Callable = reconstruction_loss
+    classification: Callable = classification_loss
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InvalidInputError(f"a loss needs a non-empty name; got {self.name!r}")
+        for term in ("reconstruction", "classification"):
+            if not callable(getattr(self, term)):
+                raise InvalidInputError(
+                    f"loss {self.name!r}: {term} must be a function of tensors; "
+                    f"got {type(getattr(self, term)).__name__}"
+                )
+
+
+#: The registered losses by name; ``"eq1"`` is eq. 1 as the reference trains it.
+LOSSES: dict[str, Eq1Loss] = {"eq1": Eq1Loss("eq1")}
+
+
+def register_loss(loss: Eq1Loss, *, replace: bool = False) -> Eq1Loss:
+    """Make ``loss`` available by its name (``ClaDec(..., loss=name)``, saved explainers).
+
+    Raises
+    ------
+    ValueError
+        If ``loss`` is not an :class:`Eq1Loss`, or its name is taken and
+        ``replace`` is False.
+    """
+    return add_entry(
+        LOSSES,
+        loss,
+        Eq1Loss,
+        replace=replace,
+        what="loss",
+        hint="give yours another name (the name keys the stored models) or pass replace=True",
+    )
+
+
+def get_loss(loss: str | Eq1Loss) -> Eq1Loss:
+    """The :class:`Eq1Loss` for a registered name, or ``loss`` itself.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the registered ones) or another type.
+    """
+    if isinstance(loss, Eq1Loss):
+        return loss
+    if isinstance(loss, str) and loss in LOSSES:
+        return LOSSES[loss]
+    raise InvalidInputError(
+        f"unknown loss {loss!r}; accepted: an Eq1Loss or one of the registered names "
+        f"{sorted(LOSSES)} (see cladec.losses.register_loss)"
+    )

@@ -11,7 +11,7 @@ information the reconstructions keep. :func:`fidelity` asks whether the
 classifier reads a reconstruction as it reads the original.
 
 Every function takes arrays (or a fitted explainer) and returns plain numbers;
-result rows and tables are in :mod:`cladec.results` and :mod:`cladec.reference`.
+result rows and tables are in :mod:`cladec.studies`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import numpy as np
 from ._evaluation import make_job, make_recipe, result_of, run_jobs
 from ._inputs import as_images, as_labels, check_alpha, image_shape_of
 from ._logging import reporter
-from .losses import check_loss_scale, classification_loss, reconstruction_loss
+from ._scores import _resolve_reconstructions, fidelity_from_predictions, losses_from_arrays
+from .exceptions import InvalidInputError
+from .losses import check_loss_scale
 from .training import predict_batched
 
 __all__ = [
@@ -58,72 +60,6 @@ def predict_labels(classifier: keras.Model, x, *, batch_size: int = 512) -> np.n
     """
     images = as_images(x, image_shape_of(classifier))
     return predict_batched(classifier, images, batch_size).argmax(axis=1).astype(np.int64)
-
-
-def _resolve_reconstructions(source, images: np.ndarray, batch_size: int) -> np.ndarray:
-    if hasattr(source, "reconstruct"):
-        return np.asarray(source.reconstruct(images, batch_size=batch_size), dtype=np.float32)
-    x_hat = as_images(source, images.shape[1:], name="x_hat")
-    if x_hat.shape != images.shape:
-        raise ValueError(
-            f"x_hat must hold one reconstruction per image of x, shape {images.shape}; "
-            f"got shape {x_hat.shape}"
-        )
-    return x_hat
-
-
-def losses_from_arrays(
-    images: np.ndarray,
-    x_hat: np.ndarray,
-    probabilities: np.ndarray,
-    labels: np.ndarray,
-    alpha: float | None,
-    loss_scale: str,
-    batch_size: int = 2048,
-) -> dict:
-    """The loss terms of eq. 1 from arrays already computed (what :func:`loss_terms` returns).
-
-    Parameters
-    ----------
-    images, x_hat : ndarray
-        float32 ``(N, H, W, C)`` originals and reconstructions in [0, 1].
-    probabilities : ndarray
-        ``(N, K)`` the classifier's output on ``x_hat``.
-    labels : ndarray
-        int ``(N,)`` class labels.
-    alpha : float or None
-        Weight of eq. 1; ``None`` (a RefAE) makes the total the reconstruction loss.
-    loss_scale : {"sse", "mse"}
-        Reconstruction loss per image summed or per-pixel mean.
-    batch_size : int
-        Images per chunk, to bound memory.
-
-    Returns
-    -------
-    dict
-        ``reconstruction_loss``, ``classification_loss``, ``total_loss``,
-        ``alpha``, ``loss_scale``, ``n_images``.
-    """
-    num_classes = probabilities.shape[-1]
-    rec_parts, cls_parts = [], []
-    for begin in range(0, len(images), batch_size):
-        batch = slice(begin, begin + batch_size)
-        rec = reconstruction_loss(images[batch], x_hat[batch], loss_scale, reduce=False)
-        rec_parts.append(np.asarray(rec))
-        onehot = np.eye(num_classes, dtype=np.float32)[labels[batch]]
-        cls = classification_loss(onehot, probabilities[batch], reduce=False)
-        cls_parts.append(np.asarray(cls))
-    rec = float(np.mean(np.concatenate(rec_parts), dtype=np.float64))
-    cls = float(np.mean(np.concatenate(cls_parts), dtype=np.float64))
-    total = rec if alpha is None else (1.0 - alpha) * rec + alpha * cls
-    return {
-        "reconstruction_loss": rec,
-        "classification_loss": cls,
-        "total_loss": float(total),
-        "alpha": alpha,
-        "loss_scale": loss_scale,
-        "n_images": int(len(images)),
-    }
 
 
 def loss_terms(
@@ -188,7 +124,7 @@ def loss_terms(
         if loss_scale is None:
             loss_scale = getattr(source, "loss_scale", "sse")
     if classifier is None:
-        raise ValueError(
+        raise InvalidInputError(
             "loss_terms needs the classifier when given reconstructions instead of an explainer"
         )
     loss_scale = check_loss_scale(loss_scale or "sse")
@@ -198,33 +134,6 @@ def loss_terms(
     labels = as_labels(y, len(images), int(classifier.output_shape[-1]))
     probabilities = predict_batched(classifier, x_hat, batch_size)
     return losses_from_arrays(images, x_hat, probabilities, labels, alpha, loss_scale)
-
-
-def fidelity_from_predictions(pred_x, pred_hat, labels) -> dict:
-    """Agreement and accuracies from predicted labels (what :func:`fidelity` returns).
-
-    Parameters
-    ----------
-    pred_x, pred_hat : ndarray
-        int ``(N,)`` the classifier's labels for the originals and the reconstructions.
-    labels : ndarray or None
-        int ``(N,)`` true labels; ``None`` leaves the accuracies ``None``.
-
-    Returns
-    -------
-    dict
-        ``agreement``, ``accuracy_on_reconstructions``, ``accuracy_on_originals``, ``n_images``.
-    """
-    result = {
-        "agreement": float(np.mean(pred_x == pred_hat)),
-        "accuracy_on_reconstructions": None,
-        "accuracy_on_originals": None,
-        "n_images": int(len(pred_x)),
-    }
-    if labels is not None:
-        result["accuracy_on_reconstructions"] = float(np.mean(pred_hat == labels))
-        result["accuracy_on_originals"] = float(np.mean(pred_x == labels))
-    return result
 
 
 def fidelity(classifier: keras.Model, x, x_hat, y=None, *, batch_size: int = 512) -> dict:
@@ -406,12 +315,12 @@ def evaluation_accuracies(
     recipe = make_recipe(architecture, epochs, batch_size, seed, profile, recalibrate_batchnorm)
     sets = list(reconstructions)
     if not sets:
-        raise ValueError("reconstructions is empty: give at least one set")
+        raise InvalidInputError("reconstructions is empty: give at least one set")
     jobs = []
     for i, item in enumerate(sets):
         unknown = set(item) - _SET_KEYS
         if unknown or "x_hat_train" not in item or "x_hat_test" not in item:
-            raise ValueError(
+            raise InvalidInputError(
                 f"reconstructions[{i}] has keys {sorted(item)}; accepted: {sorted(_SET_KEYS)} "
                 "(x_hat_train and x_hat_test required)"
             )

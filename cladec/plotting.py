@@ -1,4 +1,4 @@
-"""Figures of ClaDec explanations: reconstruction grids, difference maps, alpha curves.
+"""Figures of ClaDec explanations: reconstruction grids, difference maps, neuron subsets.
 
 Every function receives arrays (or result rows), draws one matplotlib figure
 and returns it; none trains a model or calls ``plt.show()``. Figures are made
@@ -19,10 +19,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .examples import class_labels
-from .reference import as_rows
+from .exceptions import InvalidInputError
 
 __all__ = [
-    "alpha_curves",
     "difference_maps",
     "reconstruction_grid",
     "subset_grid",
@@ -34,7 +33,6 @@ _CELL = 1.05  # inches per image column / row
 _WRONG_COLOUR = "#b2182b"
 _TITLE_SIZE = 8.5
 _LABEL_SIZE = 9
-_DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 _GREY = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
 
 
@@ -51,14 +49,14 @@ def _display(images, name: str) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[np.newaxis]
     if arr.ndim != 3:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must be grey images, uint8 (N, H, W) or float (N, H, W, 1); "
             f"got shape {arr.shape}"
         )
     if arr.dtype == np.uint8:
         return arr.astype(np.float32) / np.float32(255.0)
     if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must hold numbers; got dtype {arr.dtype}")
+        raise InvalidInputError(f"{name} must hold numbers; got dtype {arr.dtype}")
     return arr.astype(np.float32, copy=False)
 
 
@@ -66,7 +64,7 @@ def _signed(differences, name: str) -> np.ndarray:
     """Differences of two reconstructions as float ``(N, H, W)`` (uint8 has no sign: refused)."""
     arr = np.asarray(differences)
     if arr.dtype == np.uint8:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must be float differences in [-1, 1] (ClaDec - RefAE), not uint8 images"
         )
     return _display(arr, name)
@@ -213,7 +211,7 @@ def reconstruction_grid(
     images = [first] + [_display(v, f"rows[{k!r}]") for k, v in rows.items()]
     for label, arr in zip(labels[1:], images[1:], strict=True):
         if arr.shape != first.shape:
-            raise ValueError(
+            raise InvalidInputError(
                 f"row {label!r} has images of shape {arr.shape}; the originals have {first.shape}"
             )
     y_true = _labels_array(y_true, n, "y_true")
@@ -280,11 +278,15 @@ def difference_maps(
     else:
         diffs = [(label, _signed(differences, "differences"))]
     if not diffs:
-        raise ValueError("differences is empty: give at least one set of ClaDec - RefAE images")
+        raise InvalidInputError(
+            "differences is empty: give at least one set of ClaDec - RefAE images"
+        )
     shape = diffs[0][1].shape
     for row_label, arr in diffs:
         if arr.shape != shape:
-            raise ValueError(f"differences {row_label!r} have shape {arr.shape}; the first {shape}")
+            raise InvalidInputError(
+                f"differences {row_label!r} have shape {arr.shape}; the first {shape}"
+            )
     if limit is None:
         limit = max(float(np.max(np.abs(d))) for _, d in diffs)
     limit = max(float(limit), 1e-3)
@@ -293,7 +295,7 @@ def difference_maps(
         if images is not None:
             grey = _display(images, row_label.lower())
             if grey.shape != shape:
-                raise ValueError(
+                raise InvalidInputError(
                     f"{row_label.lower()} has shape {grey.shape}; the differences {shape}"
                 )
             grey_rows.append((row_label, grey))
@@ -376,174 +378,6 @@ def subset_grid(
     )
 
 
-# ---------------------------------------------------------------------------
-# Alpha curves
-# ---------------------------------------------------------------------------
-
-
-def _rows_for(data, dataset, layer):
-    items = as_rows(data)
-    pairs = list(dict.fromkeys((r.dataset, r.layer) for r in items))
-    if dataset is None and layer is None and len(pairs) == 1:
-        dataset, layer = pairs[0]
-    chosen = [r for r in items if r.dataset == dataset and r.layer == layer]
-    if not chosen:
-        available = ", ".join(f"({name!r}, {lay!r})" for name, lay in pairs) or "none"
-        raise ValueError(
-            f"no rows for dataset={dataset!r}, layer={layer!r}; available: {available}"
-        )
-    return chosen, dataset, layer
-
-
-def _accuracy_noise(rows, curve) -> np.ndarray | None:
-    """Two binomial standard errors of each accuracy of ``curve``: how far chance alone moves it."""
-    n_test = {r.alpha: getattr(r, "n_test", None) for r in rows if r.model == "cladec"}
-    if not all(n_test.get(a) for a, _ in curve):
-        return None  # the reference table records no test size
-    return np.array([2 * np.sqrt(v * (1 - v) / n_test[a]) for a, v in curve])
-
-
-def alpha_curves(
-    data,
-    dataset: str | None = None,
-    layer: str | None = None,
-    *,
-    reference=None,
-    title: str | None = None,
-) -> Figure:
-    """Reconstruction loss, classification loss and evaluation accuracy against alpha.
-
-    The alpha axis is categorical: one evenly spaced tick per alpha, labelled
-    with its value, so that 0, 0.01, ..., 0.5, 0.99, 0.999, 0.9999 and 1 are
-    all told apart (the spacing is not to scale). The RefAE (dashed) and the
-    classifier itself (dotted) are horizontal reference lines. The
-    reconstruction loss, which spans about 1 to 400, has a log scale.
-
-    Parameters
-    ----------
-    data : list of EvaluationRow, reference-layout table or path-like (rows or reference CSV)
-        Results, e.g. from :func:`cladec.results.evaluate_explainers` or
-        :func:`cladec.reference.load_reference_table`.
-    dataset, layer : str or None
-        Which (dataset, layer) to draw; may be left out when ``data`` holds only one.
-    reference : same types as ``data``, or None
-        Another run (typically the reference results) drawn in grey for comparison.
-    title : str or None
-        Figure title; default ``"<dataset> / <layer>"``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Three axes side by side, and a legend below them. Our evaluation
-        accuracies carry bars of two binomial standard errors of their test
-        set, so a gap inside them does not read as a finding.
-    """
-    rows, dataset, layer = _rows_for(data, dataset, layer)
-    runs = [("ours" if reference is not None else "", rows)]
-    if reference is not None:
-        ref_rows, _, _ = _rows_for(reference, dataset, layer)
-        runs.append(("reference run", ref_rows))
-    alphas = sorted({r.alpha for _, rs in runs for r in rs if r.model == "cladec"})
-    if not alphas:
-        raise ValueError(f"no ClaDec rows for {dataset} / {layer}: nothing to draw against alpha")
-    position = {a: i for i, a in enumerate(alphas)}
-    panels = (
-        ("reconstruction_loss", "reconstruction loss" + _scale_note(rows)),
-        ("classification_loss", "classification loss (cross-entropy)"),
-        ("evaluation_accuracy", "evaluation accuracy"),
-    )
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), layout="constrained")
-    for ax, (metric, ylabel) in zip(axes, panels, strict=True):
-        drawn = False
-        for k, (run_label, run_rows) in enumerate(runs):
-            look = {"alpha": 0.4, "lw": 1.2} if k > 0 else {"lw": 1.6}
-            suffix = f" ({run_label})" if run_label else ""
-            drawn |= _draw_cladec_curve(ax, metric, run_rows, position, look, suffix)
-            drawn |= _draw_reference_lines(ax, metric, run_rows, look, suffix)
-        if metric == "reconstruction_loss" and drawn:
-            ax.set_yscale("log")
-        if not drawn:
-            ax.text(
-                0.5,
-                0.5,
-                "not computed",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
-                color="0.4",
-            )
-        ax.set_xticks(range(len(alphas)))
-        ax.set_xticklabels(
-            [f"{a:g}" for a in alphas], rotation=45, ha="right", rotation_mode="anchor", fontsize=8
-        )
-        ax.set_xlim(-0.5, len(alphas) - 0.5)
-        ax.set_xlabel("alpha (evenly spaced, not to scale)", fontsize=9)
-        ax.set_title(ylabel, fontsize=10)
-        ax.grid(True, axis="y", alpha=0.3)
-        ax.tick_params(axis="y", labelsize=8)
-    handles, labels = [], []
-    for ax in axes:
-        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
-            if text not in labels:
-                handles.append(handle)
-                labels.append(text)
-    if handles:
-        fig.legend(
-            handles,
-            labels,
-            loc="outside lower center",
-            ncol=min(len(labels), 3),
-            fontsize=9,
-            frameon=False,
-        )
-    if title is None:
-        title = f"{_DATASET_TITLES.get(dataset, dataset)}, layer {layer}"
-    fig.suptitle(title, fontsize=11)
-    return fig
-
-
-def _draw_cladec_curve(ax, metric, rows, position, look, suffix) -> bool:
-    """ClaDec's values of ``metric`` against alpha (accuracies with their noise bars)."""
-    curve = sorted(
-        (r.alpha, getattr(r, metric))
-        for r in rows
-        if r.model == "cladec" and getattr(r, metric) is not None
-    )
-    if not curve:
-        return False
-    xs, ys = [position[a] for a, _ in curve], [v for _, v in curve]
-    style = {"marker": "o", "markersize": 4, "color": "C0", "label": "ClaDec" + suffix}
-    noise = _accuracy_noise(rows, curve) if metric == "evaluation_accuracy" else None
-    if noise is None:
-        ax.plot(xs, ys, **style, **look)
-    else:
-        ax.errorbar(xs, ys, yerr=noise, capsize=2, **style, **look)
-    return True
-
-
-def _draw_reference_lines(ax, metric, rows, look, suffix) -> bool:
-    """RefAE (dashed) and the classifier (dotted) as horizontal lines."""
-    drawn = False
-    for r in rows:
-        value = getattr(r, metric)
-        if value is None or r.model == "cladec":
-            continue
-        if r.model == "classifier" and metric == "reconstruction_loss":
-            continue
-        style = {"refAE": ("--", "C1"), "classifier": (":", "C2")}[r.model]
-        name = "RefAE" if r.model == "refAE" else "classifier on the originals"
-        ax.axhline(value, ls=style[0], color=style[1], label=name + suffix, **look)
-        drawn = True
-    return drawn
-
-
-def _scale_note(rows) -> str:
-    scales = {r.loss_scale for r in rows if r.reconstruction_loss is not None}
-    if scales == {"mse"}:
-        return " (MSE per pixel, log)"
-    return " (SSE per image, log)"
-
-
 def stack_figures(figures: Sequence[Figure], *, dpi: int = 100) -> np.ndarray:
     """Render figures and stack them top to bottom into one RGBA image (white padding).
 
@@ -560,7 +394,7 @@ def stack_figures(figures: Sequence[Figure], *, dpi: int = 100) -> np.ndarray:
         uint8 ``(H, W, 4)``, ready for :func:`matplotlib.pyplot.imsave`.
     """
     if not figures:
-        raise ValueError("stack_figures needs at least one figure")
+        raise InvalidInputError("stack_figures needs at least one figure")
     images = []
     for fig in figures:
         fig.set_dpi(dpi)

@@ -2,7 +2,7 @@
 
 The layer codes are computed once; each batch goes through all the decoders
 at once, and the frozen classifier scores all their reconstructions in one
-call (:class:`cladec.training.ReconstructionSweep`). Every decoder goes
+call (:class:`cladec.reconstructors.ReconstructionSweep`). Every decoder goes
 through the store's cache-or-train step, so cached alphas are loaded and only
 the others train.
 """
@@ -18,8 +18,10 @@ import numpy as np
 from ._atomic import array_digest
 from ._inputs import as_images, as_labels, check_alpha
 from ._logging import reporter
+from .exceptions import InvalidInputError
+from .reconstructors import fit_reconstructors
 from .store import ModelRequest, Trained, obtain
-from .training import fit_reconstructors, predict_batched
+from .training import predict_batched
 from .units import resolve_units
 
 __all__ = ["fit_decoders"]
@@ -31,7 +33,7 @@ def _sweep_inputs(classifier, first, x, y, needs_labels: bool):
     if y is not None:
         return images, as_labels(y, len(images), num_classes)
     if needs_labels:
-        raise ValueError("y (class labels) is needed to train ClaDec with alpha > 0")
+        raise InvalidInputError("y (class labels) is needed to train ClaDec with alpha > 0")
     return images, None
 
 
@@ -115,11 +117,11 @@ def fit_decoders(
         reporter(verbose),
     )
     # Explainers with different subsets read different inputs, and explainers with
-    # different targets need other labels: one pass per (subset, target).
+    # different targets need other labels: one pass per (subset, target, loss).
     groups: dict[tuple, list] = {}
     for e in explainers:
-        groups.setdefault((e.unit_indices.tobytes(), _target(e)), []).append(e)
-    for (_units, target), group in groups.items():
+        groups.setdefault((e.unit_indices.tobytes(), _target(e), e.loss.name), []).append(e)
+    for (_units, target, _loss), group in groups.items():
         data_hash = array_digest(images, targets[target] if target == "labels" else None)
         initial = {id(e): e.build_decoder(seed) for e in group}
         requests = [
@@ -144,7 +146,7 @@ def fit_decoders(
             e.decoder, e.record = decoder, record
     by_alpha = {e.alpha: e for e in explainers}
     if len(by_alpha) < len(explainers):
-        raise ValueError(
+        raise InvalidInputError(
             "two explainers of one sweep share an alpha; fit those with different targets or "
             "settings in separate sweeps"
         )
@@ -192,6 +194,7 @@ class _Sweep:
             alphas=[e.alpha for e in members],
             classifier=self.classifier,
             loss_scale=first.loss_scale,
+            loss=first.loss,
             epochs=self.epochs,
             batch_size=self.batch_size,
             learning_rate=first.learning_rate,
@@ -227,13 +230,13 @@ def _check_probabilities(classifier: keras.Model, sample: np.ndarray) -> None:
     """Refuse a classifier whose output is not a vector of class probabilities."""
     shape = classifier.output_shape
     if not isinstance(shape, tuple) or len(shape) != 2 or (shape[-1] or 0) < 2:
-        raise ValueError(
+        raise InvalidInputError(
             f"ClaDec with alpha > 0 needs a classifier with one output of shape (N, K) class "
             f"probabilities, K >= 2; {classifier.name!r} outputs {shape}"
         )
     probs = predict_batched(classifier, sample)
     if probs.min() < -1e-6 or probs.max() > 1 + 1e-6:
-        raise ValueError(
+        raise InvalidInputError(
             f"ClaDec with alpha > 0 needs class probabilities (a softmax or sigmoid output); "
             f"{classifier.name!r} outputs values in [{probs.min():.3g}, {probs.max():.3g}] "
             "(logits?). Add a softmax layer on top of the classifier."

@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from .exceptions import InvalidInputError
+
 __all__ = ["resolve_units", "SelectUnits"]
 
 
@@ -35,48 +37,48 @@ def resolve_units(units, top_k: int | None, n: int, codes: np.ndarray | None = N
         int64 unit indices, sorted, unique, non-empty.
     """
     if units is not None and top_k is not None:
-        raise ValueError("give either units (a fraction or indices) or top_k, not both")
+        raise InvalidInputError("give either units (a fraction or indices) or top_k, not both")
     if top_k is not None:
         if (
             isinstance(top_k, bool)
             or not isinstance(top_k, (int, np.integer))
             or not 1 <= top_k <= n
         ):
-            raise ValueError(
+            raise InvalidInputError(
                 f"top_k must be an integer in 1..{n} (the layer's units); got {top_k!r}"
             )
         if codes is None:
-            raise ValueError("top_k needs the layer activations: call fit() first")
+            raise InvalidInputError("top_k needs the layer activations: call fit() first")
         order = np.argsort(-codes.mean(axis=0), kind="stable")
         return np.sort(order[: int(top_k)]).astype(np.int64)
     if units is None:
         return np.arange(n, dtype=np.int64)
     if isinstance(units, (float, np.floating)):
         if not 0.0 < units <= 1.0:
-            raise ValueError(f"a fraction of units must be in (0, 1]; got {units!r}")
+            raise InvalidInputError(f"a fraction of units must be in (0, 1]; got {units!r}")
         k = int(n * float(units))
         if k == 0:
-            raise ValueError(
+            raise InvalidInputError(
                 f"units={units!r} keeps int({n} * {units}) = 0 of {n} units: the subset is empty"
             )
         return np.arange(k, dtype=np.int64)
     if isinstance(units, (int, np.integer, bool, str)):
-        raise ValueError(
+        raise InvalidInputError(
             f"units must be a fraction in (0, 1] (e.g. 0.5), a list of unit indices (e.g. [0, 3, 7]) "
             f"or None; got {units!r} (for the k most active units pass top_k={units!r})"
         )
     arr = np.asarray(list(units))
     if arr.size == 0:
-        raise ValueError("units is an empty list: a subset needs at least one unit")
+        raise InvalidInputError("units is an empty list: a subset needs at least one unit")
     if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"unit indices must be integers; got {arr.dtype} values")
+        raise InvalidInputError(f"unit indices must be integers; got {arr.dtype} values")
     bad = arr[(arr < 0) | (arr >= n)]
     if bad.size:
-        raise ValueError(
+        raise InvalidInputError(
             f"unit indices {bad.tolist()[:10]} are out of range for a layer of {n} units (0..{n - 1})"
         )
     if np.unique(arr).size != arr.size:
-        raise ValueError("unit indices must not repeat")
+        raise InvalidInputError("unit indices must not repeat")
     return np.sort(arr).astype(np.int64)
 
 

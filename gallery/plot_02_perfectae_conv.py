@@ -29,7 +29,7 @@ records (a sweep counted once, whole; the classifier is tutorial 01's).
 # ----------
 # The classifier is the one of the previous example: the store shares it.
 from cladec import metrics, plotting
-from cladec.experiment import explain_layer, start_lesson, training_cost
+from cladec.lesson import explain_layer, start_lesson, training_cost
 
 lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)

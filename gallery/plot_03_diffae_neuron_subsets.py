@@ -34,7 +34,7 @@ prints, computed from the models' own records (a sweep counted once, whole).
 # ----------------------------------------
 from cladec import metrics, plotting
 from cladec.diagnostics import class_means, decoder_diagnostic
-from cladec.experiment import explain_layer, explain_subsets, start_lesson, training_cost
+from cladec.lesson import explain_layer, explain_subsets, start_lesson, training_cost
 
 lesson = start_lesson()
 run = explain_layer(

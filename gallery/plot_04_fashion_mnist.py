@@ -33,10 +33,11 @@ cell prints, computed from the models' own records.
 import numpy as np
 
 from cladec import metrics, plotting
-from cladec.experiment import explain_layer, start_lesson, training_cost
-from cladec.records import bundle_costs
-from cladec.results import evaluate_explainers
-from cladec.store import PretrainedBundle
+from cladec.lesson import explain_layer, start_lesson, training_cost
+from cladec.store.pretrained import PretrainedBundle
+from cladec.store.records import bundle_costs
+from cladec.studies.curves import alpha_curves
+from cladec.studies.results import evaluate_explainers
 
 lesson = start_lesson()
 alphas = (0.0, 0.5, 0.99, 0.999)
@@ -208,7 +209,7 @@ print(
 # The curves against alpha, with RefAE (dashed) and the classifier itself
 # (dotted) as reference lines. The alpha axis is not to scale: it gives
 # 0.99 and 0.999 as much room as 0 and 0.5.
-fig = plotting.alpha_curves(results, "fashion_mnist", "my_dense", title="Fashion-MNIST, my_dense")
+fig = alpha_curves(results, "fashion_mnist", "my_dense", title="Fashion-MNIST, my_dense")
 
 # %%
 # The reconstruction loss stays flat up to ``alpha = 0.5`` and rises steeply

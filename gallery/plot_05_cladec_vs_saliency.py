@@ -40,8 +40,9 @@ records (a sweep counted once, whole).
 # decision, right or wrong.
 import numpy as np
 
-from cladec import comparison, heatmaps, metrics
-from cladec.experiment import explain_layer, start_lesson, training_cost
+from cladec import metrics
+from cladec.lesson import explain_layer, start_lesson, training_cost
+from cladec.saliency import comparison, heatmaps
 
 lesson = start_lesson()
 run = explain_layer("mnist", "my_dense", alphas=(0.99,), profile=lesson.profile, seed=0)
@@ -59,7 +60,7 @@ clf, data = run.classifier, run.data
 # Columns: three digits the classifier reads right and five it misreads
 # (titles "true - predicted"). Rows: the saliency methods, each explaining the
 # predicted class's logit, then ClaDec's map: the absolute difference between
-# its reconstruction and RefAE's (:func:`cladec.comparison.cladec_map`; why
+# its reconstruction and RefAE's (:func:`cladec.saliency.comparison.cladec_map`; why
 # this ranking, on the method page). Each row has its own colour scale,
 # centred on zero, given in its label. For the gradient, SmoothGrad and
 # Integrated Gradients, red raises the class score and blue lowers it;

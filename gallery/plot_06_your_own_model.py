@@ -31,7 +31,7 @@ under ``full`` with another training job sharing the machine).
 # Your model
 # ----------
 # Any Keras classifier from images to class scores will do. Write it as a
-# function that builds it untrained: :func:`cladec.experiment.explain_layer`
+# function that builds it untrained: :func:`cladec.lesson.explain_layer`
 # (through :func:`cladec.obtain_classifier`) trains it once under the run
 # profile and stores it under a hash of its layers and its initial weights,
 # so the next run, and the next reader, load it. A model trained elsewhere
@@ -44,7 +44,7 @@ from keras import layers
 
 import cladec
 from cladec import metrics, plotting
-from cladec.experiment import explain_layer, start_lesson, training_cost
+from cladec.lesson import explain_layer, start_lesson, training_cost
 
 
 def my_cnn() -> keras.Model:
@@ -137,6 +137,21 @@ fig = plotting.reconstruction_grid(
     result.rows(),
     **shown.titles,
     title="my_cnn, layer features: RefAE and ClaDec reconstructions",
+)
+
+# %%
+# The same with the method's own objects: :class:`cladec.ClaDec` and
+# :class:`cladec.RefAE` take your model and the name of its layer, and
+# :func:`cladec.explain` reads them together. With the run's settings both
+# fits are served from the store, so the reconstructions are the same.
+decoder = cladec.ClaDec(run.classifier, layer="features", alpha=0.99)
+decoder.fit(run.data.x_train, run.data.y_train, **run.fit_settings())
+reference = cladec.RefAE(run.classifier, "features").fit(
+    run.data.x_train, **run.fit_settings("refae")
+)
+by_hand = cladec.explain({0.99: decoder}, reference, shown.images).reconstructions[0.99]
+print(
+    f"largest pixel difference from the run's: {np.abs(by_hand - result.reconstructions[0.99]).max():.1e}"
 )
 
 # %%

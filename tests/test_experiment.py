@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import cladec
-from cladec.experiment import explain_layer, explain_subsets
+from cladec.lesson import explain_layer, explain_subsets
 from cladec.profiles import Profile
 
 TINY = Profile(

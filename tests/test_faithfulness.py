@@ -8,8 +8,13 @@ import keras
 import numpy as np
 import pytest
 
-from cladec.faithfulness import area_summary, perturbation_curves, random_scores, rank_correlation
-from cladec.sanity import cascading_randomisation, randomised_copy
+from cladec.saliency.faithfulness import (
+    area_summary,
+    perturbation_curves,
+    random_scores,
+    rank_correlation,
+)
+from cladec.saliency.sanity import cascading_randomisation, randomised_copy
 
 RNG = np.random.default_rng(0)
 

@@ -13,9 +13,10 @@ import pytest
 from _archives import entry_files, member, snapshot, tar_bytes, valid_members, write_entry
 from _archives import index_for as _index_for
 
-from cladec.__main__ import main
-from cladec.archive import INDEX, LIMITS, ArchiveError, export_cache, import_cache
-from cladec.store import FolderNotOwned, ModelStore
+from cladec.cli.main import main
+from cladec.exceptions import FolderNotOwned
+from cladec.store import ModelStore
+from cladec.store.archive import INDEX, LIMITS, ArchiveError, export_cache, import_cache
 
 
 def test_an_archive_naming_an_absolute_folder_writes_nothing_there(tmp_path, capsys):
@@ -169,7 +170,7 @@ def test_a_corrupted_entry_is_removed_only_when_it_holds_nothing_else(tmp_path, 
 
 
 def test_the_bundle_is_rewritten_only_over_a_bundle(tmp_path):
-    from cladec.bundle import write_bundle
+    from cladec.studies.shipped import write_bundle
 
     target = tmp_path / "mine"
     target.mkdir()
@@ -266,7 +267,7 @@ def test_an_archive_is_read_to_its_end_and_its_entries_checked(tmp_path):
 
 
 def test_an_archive_changed_between_the_two_passes_is_checked_again(tmp_path, monkeypatch):
-    import cladec.archive as archive_module
+    import cladec.store.archive as archive_module
 
     archive, cache = tmp_path / "lab.tar.gz", tmp_path / "cache"
     archive.write_bytes(tar_bytes(valid_members([1])))

@@ -41,3 +41,25 @@ def test_total_loss_is_eq_1(alpha):
 def test_unknown_loss_scale_is_refused():
     with pytest.raises(ValueError, match="'sse'.*'mse'"):
         check_loss_scale("l1")
+
+
+# The source of eq. 1's built-in terms, as the shipped decoders were trained
+# with it. The loss's *name* ("eq1") is what enters every store key; the
+# source is not, so a changed eq. 1 must come with a new name, or the store
+# would serve decoders trained with the old one.
+EQ1_SOURCE_SHA256 = "b71a0e2fd76e1c3fc368522033702bc66402249d554e926ee3659acd7b4755d5"
+
+
+def test_a_changed_eq1_needs_a_new_name():
+    import hashlib
+    import inspect
+
+    from cladec import losses
+
+    terms = (losses.reconstruction_loss, losses.classification_loss, losses.total_loss)
+    digest = hashlib.sha256("".join(inspect.getsource(f) for f in terms).encode()).hexdigest()
+    assert digest == EQ1_SOURCE_SHA256, (
+        "eq. 1 changed (cladec/losses.py): register it under a new name in cladec.losses.LOSSES "
+        "and make that the default, so no decoder trained with the old loss is served "
+        "(docs/howto/change_eq1.rst), then update EQ1_SOURCE_SHA256"
+    )

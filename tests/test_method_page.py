@@ -74,7 +74,7 @@ def test_overcomplete_conv_numbers(section):
 
 
 def _targets() -> dict:
-    from cladec.target_study import read_targets_csv
+    from cladec.studies.target_study import read_targets_csv
 
     _, rows = read_targets_csv(DOCS / "results" / "targets" / "targets.csv")
     return {(r["dataset"], r["model"], r["target"], r["alpha"]): r for r in rows}

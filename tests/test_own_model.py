@@ -12,8 +12,8 @@ import pytest
 from keras import layers
 
 import cladec
-from cladec.classifiers import architecture_digest
 from cladec.store import ModelStore
+from cladec.store.keys import architecture_digest
 
 
 def small_cnn(activation="relu", head="softmax") -> keras.Model:

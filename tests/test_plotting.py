@@ -12,8 +12,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from cladec import plotting as pl
-from cladec import reference, results
 from cladec.datasets import FASHION_MNIST_CLASSES
+from cladec.studies import reference, results
+from cladec.studies.curves import alpha_curves
 
 FASHION = FASHION_MNIST_CLASSES
 
@@ -156,7 +157,7 @@ def test_subset_grid_rows():
 
 def test_alpha_curves_from_the_reference_table():
     table = reference.load_reference_table()
-    fig = pl.alpha_curves(table, "fashion_mnist", "my_dense")
+    fig = alpha_curves(table, "fashion_mnist", "my_dense")
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     rec_ax, cls_ax, acc_ax = fig.axes
     labels = [t.get_text() for t in rec_ax.get_xticklabels()]
@@ -183,12 +184,12 @@ def test_alpha_curves_from_rows_with_reference_overlay():
         results.EvaluationRow("mnist", "my_conv", "cladec", 0.0, 1.5, 0.05, 1.5, None),
         results.EvaluationRow("mnist", "my_conv", "cladec", 0.99, 3.0, 0.04, 0.07, None),
     ]
-    fig = pl.alpha_curves(rows)  # the only (dataset, layer): no need to name it
+    fig = alpha_curves(rows)  # the only (dataset, layer): no need to name it
     acc_ax = fig.axes[2]
     assert [ln.get_label() for ln in acc_ax.get_lines()] == ["classifier on the originals"]
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels == ["0", "0.99"]
-    fig = pl.alpha_curves(
+    fig = alpha_curves(
         rows, "mnist", "my_conv", reference=reference.load_reference_table(), title="T"
     )
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
@@ -197,7 +198,7 @@ def test_alpha_curves_from_rows_with_reference_overlay():
     assert {"ClaDec (ours)", "ClaDec (reference run)", "RefAE (ours)"} <= legend_texts
     assert fig._suptitle.get_text() == "T"
     with pytest.raises(ValueError, match="available"):
-        pl.alpha_curves(rows, "mnist", "my_dense")
+        alpha_curves(rows, "mnist", "my_dense")
     with pytest.raises(ValueError, match="available"):
         # four (dataset, layer) pairs: the caller must choose one
-        pl.alpha_curves(reference.load_reference_table())
+        alpha_curves(reference.load_reference_table())

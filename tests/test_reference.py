@@ -1,4 +1,4 @@
-"""Tests of cladec.reference: the reference layout, its CSV files, the comparison with it."""
+"""Tests of cladec.studies.reference: the reference layout, its CSV files, the comparison with it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from importlib import resources
 import pytest
 from _fakes import example_rows
 
-from cladec import reference, results
-from cladec.results import EvaluationRow
+from cladec.studies import reference, results
+from cladec.studies.rows import EvaluationRow
 
 REFERENCE_HEADERS = [" 0", " 1", " 5", "10", "25", "50", "99", "99.9", "99.99", "100"]
 

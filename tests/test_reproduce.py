@@ -1,4 +1,4 @@
-"""``python -m cladec reproduce`` and :func:`cladec.reproduce.run_reproduce`.
+"""``python -m cladec reproduce`` and :func:`cladec.studies.reproduce.run_reproduce`.
 
 The end-to-end test trains on a tiny slice of the real MNIST (the quick
 profile cut to 300 training / 100 test images) in a private ``CLADEC_HOME``,
@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 import cladec
-from cladec.__main__ import main
-from cladec.reference import read_reference_csv
-from cladec.reproduce import (
+from cladec.cli.main import main
+from cladec.store import ModelStore
+from cladec.studies.reference import read_reference_csv
+from cladec.studies.reproduce import (
     COMPARISON_FILE,
     REFERENCE_FILE,
     ROWS_FILE,
@@ -28,8 +29,7 @@ from cladec.reproduce import (
     check_request,
     run_reproduce,
 )
-from cladec.results import read_rows_csv
-from cladec.store import ModelStore
+from cladec.studies.rows import read_rows_csv
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = [
@@ -318,7 +318,7 @@ def test_end_to_end_quick_run_and_resume(tmp_path, capsys, private_home):
 
 
 def test_provenance_commands_name_no_absolute_path(tmp_path, monkeypatch):
-    from cladec.reproduce import _portable
+    from cladec.studies._plan import portable as _portable
 
     monkeypatch.chdir(tmp_path)
     assert _portable(tmp_path / "runs" / "a") == "runs/a"

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from cladec.reference import read_reference_csv
-from cladec.reproduce import COMPARISON_FILE, REFERENCE_FILE, ROWS_FILE, run_reproduce
-from cladec.results import read_rows_csv
 from cladec.store import ModelStore
+from cladec.studies.reference import read_reference_csv
+from cladec.studies.reproduce import COMPARISON_FILE, REFERENCE_FILE, ROWS_FILE, run_reproduce
+from cladec.studies.rows import read_rows_csv
 
 REPO = Path(__file__).resolve().parents[1]
 ALPHAS = [0, 99]

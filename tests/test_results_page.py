@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cladec.reference import load_reference_table, rows_from_reference
-from cladec.results import write_rows_csv
+from cladec.studies.reference import load_reference_table, rows_from_reference
+from cladec.studies.rows import write_rows_csv
 
 EXT = Path(__file__).resolve().parents[1] / "docs" / "_ext"
 

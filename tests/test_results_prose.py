@@ -15,7 +15,7 @@ import re
 import pytest
 from _results_runs import DOCS, page_rows, page_runs, results_page
 
-from cladec.reference import load_reference_table, rows_from_reference
+from cladec.studies.reference import load_reference_table, rows_from_reference
 
 SETTLED_RUN = DOCS / "results" / "full" / "rows.csv"
 
@@ -81,7 +81,7 @@ def _settled_pairs(page: str):
 
 
 def _settled_run_complete() -> bool:
-    from cladec.results import read_rows_csv
+    from cladec.studies.rows import read_rows_csv
 
     _, provenance = read_rows_csv(SETTLED_RUN, provenance=True)
     return provenance.get("status") == "complete"
@@ -134,7 +134,7 @@ _TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
 def test_claims_prose_names_the_pairs_where_the_loss_does_not_fall():
-    from cladec.claims import check_claims
+    from cladec.studies.claims import check_claims
 
     page = results_page()
     rows, _ = page_rows(page)

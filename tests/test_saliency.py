@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from cladec.saliency import METHODS, class_probability, saliency_maps, spatial_layers
+from cladec.saliency.methods import METHODS, class_probability, saliency_maps, spatial_layers
 
 RNG = np.random.default_rng(0)
 

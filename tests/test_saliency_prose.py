@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cladec.saliency_study import read_study_csv
+from cladec.studies.saliency_study import read_study_csv
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGE = re.sub(r"\s+", " ", (DOCS / "results.rst").read_text(encoding="utf-8"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cladec.__main__ import main
-from cladec.saliency_study import FAITHFULNESS_FILE, RANDOMISATION_FILE, read_study_csv
+from cladec.cli.main import main
 from cladec.store import ModelStore
+from cladec.studies.saliency_study import FAITHFULNESS_FILE, RANDOMISATION_FILE, read_study_csv
 
 
 @pytest.fixture

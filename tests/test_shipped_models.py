@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from cladec._atomic import sha256_file
-from cladec.bundle import verify_bundle
-from cladec.store import BUNDLE_DIR, PretrainedBundle
+from cladec.store.pretrained import BUNDLE_DIR, PretrainedBundle
+from cladec.studies.shipped import verify_bundle
 
 MAX_BYTES = 40 * 1024 * 1024  # the size the package may grow by
 

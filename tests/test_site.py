@@ -165,14 +165,10 @@ def string_constants(node: ast.AST | None) -> list[str]:
 
 
 def public_names() -> list[str]:
-    """``cladec.__all__``, read from the source without importing TensorFlow."""
-    tree = ast.parse((REPO / "cladec" / "__init__.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
-        ):
-            return list(ast.literal_eval(node.value))
-    raise AssertionError("cladec/__init__.py defines no __all__")
+    """``cladec.__all__`` (importing cladec imports no TensorFlow: names resolve on use)."""
+    import cladec
+
+    return list(cladec.__all__)
 
 
 def gallery_scripts() -> list[str]:
@@ -602,8 +598,8 @@ def pages(site, browser) -> dict[str, PageReport]:
     if screenshots.is_dir():
         for old in screenshots.glob("*.png"):
             old.unlink()
-    # every hand-written page (glossary and reproduction notes included), index first
-    written = sorted(f"{p.stem}.html" for p in DOCS.glob("*.rst") if p.stem != "index")
+    # every hand-written page (glossary, reproduction notes, how-tos included), index first
+    written = sorted(f"{name}.html" for name in hand_written_pages() if name != "index")
     shoot = {"index.html", *written, "auto_examples/index.html"}
     shoot.update(site.example_pages())
     order = ["index.html", *(p for p in written if p != "api.html")]

@@ -8,7 +8,7 @@ import keras
 import pytest
 
 import cladec
-from cladec.__main__ import main
+from cladec.cli.main import main
 from cladec.store import ModelStore, fingerprint_model, training_time_text
 
 FIELDS = {"kind": "test", "layer": "my_dense", "alpha": 0.5, "epochs": 1}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cladec.__main__ import main
-from cladec.target_study import FIELDS, TARGETS_FILE, read_targets_csv
+from cladec.cli.main import main
+from cladec.studies.target_study import FIELDS, TARGETS_FILE, read_targets_csv
 
 
 def test_the_study_measures_refae_and_both_targets(tmp_path, monkeypatch, capsys):

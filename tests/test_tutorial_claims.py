@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cladec import metrics
-from cladec.experiment import explain_layer
+from cladec.lesson import explain_layer
 from cladec.store import ModelStore
 
 ALPHAS = (0.0, 0.5, 0.99, 0.999)
@@ -206,7 +206,7 @@ def test_fashion_dense_keeps_outlines_not_texture(shipped):
 
 
 def test_fashion_dense_cladec_keeps_more_class_information_than_refae(shipped):
-    from cladec.results import evaluate_explainers
+    from cladec.studies.results import evaluate_explainers
 
     run = shipped("fashion_mnist", "my_dense")
     rows = evaluate_explainers(
@@ -242,7 +242,7 @@ def saliency_runs(shipped):
 @pytest.fixture(scope="module")
 def faithfulness(saliency_runs):
     """The tutorial's faithfulness table: the same digits, maps and steps."""
-    from cladec import comparison
+    from cladec.saliency import comparison
 
     run, own = saliency_runs
     x = run.data.x_test[:TUTORIAL_05_DIGITS, ..., None] / np.float32(255)
@@ -289,7 +289,7 @@ def test_cladec_map_comes_after_integrated_gradients_and_before_the_other_method
 
 
 def test_where_each_map_puts_its_weight_on_the_eight_digits(saliency_runs):
-    from cladec import comparison
+    from cladec.saliency import comparison
 
     run, own = saliency_runs
     shown = run.pick(n_right=3, n_wrong=5, seed=0)
@@ -339,7 +339,7 @@ def test_the_prediction_target_draws_misread_digits_as_the_classifiers_answer(sa
 
 
 def test_randomisation_breaks_the_saliency_maps_and_only_partly_cladec(saliency_runs):
-    from cladec import comparison
+    from cladec.saliency import comparison
 
     run, _ = saliency_runs
     stages = comparison.fit_randomised_cladec(run, 0.99, seed=0, verbose=0)
@@ -466,7 +466,7 @@ def _subset_requests():
 
 def test_tutorial_03_subset_readings_match_the_numbers(shipped):
     from cladec.diagnostics import class_means, decoder_diagnostic
-    from cladec.experiment import explain_subsets
+    from cladec.lesson import explain_subsets
 
     found = {}  # the shipped fixture has emptied the cache and forbidden training
     for alpha in (0.0, 0.99):

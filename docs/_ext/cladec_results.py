@@ -14,10 +14,10 @@ of the page:
     Every judged cell outside tolerance, with the rule it broke.
 ``curves``
     For one ``:pair:``: the alpha curves of ours, the reference in grey
-    (:func:`cladec.plotting.alpha_curves`), drawn into ``_generated/`` next
+    (:func:`cladec.studies.curves.alpha_curves`), drawn into ``_generated/`` next
     to the CSV when the CSV is newer than the figure.
 ``claims``
-    The claims of the reference evaluation (:mod:`cladec.claims`): the
+    The claims of the reference evaluation (:mod:`cladec.studies.claims`): the
     verdict on the reference's numbers and on ours, with our evidence.
 ``summary``
     Three answers in plain words, each computed from the run and the target
@@ -66,18 +66,17 @@ from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-from cladec.claims import CLAIMS, check_claims
-from cladec.reference import (
+from cladec.studies.claims import CLAIMS, check_claims
+from cladec.studies.layout import EVAL_METRICS, layout_cell
+from cladec.studies.reference import (
     ALPHA_GRID,
-    EVAL_METRICS,
     RECONSTRUCTION_REL_TOL,
     compare_with_reference,
-    layout_cell,
     load_reference_table,
     rows_from_reference,
 )
-from cladec.reproduce import PAIRS
-from cladec.results import read_rows_csv
+from cladec.studies.reproduce import PAIRS
+from cladec.studies.rows import read_rows_csv
 
 _DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
@@ -222,7 +221,7 @@ TARGETS_CSV = Path(__file__).resolve().parents[1] / "results" / "targets" / "tar
 
 def summary_sentences(rows, targets_csv: Path = TARGETS_CSV) -> list[str]:
     """Three plain answers, each computed: class information, where we differ, which reading failed."""
-    from cladec.target_study import read_targets_csv
+    from cladec.studies.target_study import read_targets_csv
 
     checks = [
         c for c in check_claims(rows, pairs=PAIRS) if c.key == "cladec_keeps_class_information"
@@ -481,7 +480,7 @@ def _curves_part(rows, pair, csv_path: Path | None, srcdir: Path) -> list[str]:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from cladec.plotting import alpha_curves
+        from cladec.studies.curves import alpha_curves
 
         figure = alpha_curves(rows, dataset, layer, reference=load_reference_table())
         target.parent.mkdir(exist_ok=True)

@@ -1,6 +1,6 @@
 """The ``cladec-saliency`` directive: the committed saliency comparison, rendered as tables.
 
-Reads the CSVs ``python -m cladec saliency`` wrote (:mod:`cladec.saliency_study`)
+Reads the CSVs ``python -m cladec saliency`` wrote (:mod:`cladec.studies.saliency_study`)
 so the page shows the numbers of the files it ships::
 
     .. cladec-saliency:: results/saliency/faithfulness.csv
@@ -20,8 +20,8 @@ from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-from cladec.heatmaps import label_of
-from cladec.saliency_study import read_study_csv
+from cladec.saliency.heatmaps import label_of
+from cladec.studies.saliency_study import read_study_csv
 
 _DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 

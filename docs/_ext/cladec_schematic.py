@@ -35,7 +35,7 @@ def _png(image: np.ndarray, **style) -> str:
 def schematic_values(profile=None) -> dict:
     """The images and numbers the schematic shows: the first test digit the classifier reads right."""
     from cladec import metrics
-    from cladec.experiment import explain_layer
+    from cladec.lesson import explain_layer
     from cladec.profiles import get_profile
 
     profile = get_profile(profile)

@@ -1,7 +1,7 @@
 """The ``cladec-targets`` directive: the committed comparison of eq. 1's two targets.
 
 Reads the ``targets.csv`` that ``python -m cladec targets`` wrote
-(:mod:`cladec.target_study`), so the page shows the numbers of the file it
+(:mod:`cladec.studies.target_study`), so the page shows the numbers of the file it
 ships::
 
     .. cladec-targets:: results/targets/targets.csv
@@ -20,7 +20,7 @@ from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-from cladec.target_study import read_targets_csv
+from cladec.studies.target_study import read_targets_csv
 
 _DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
