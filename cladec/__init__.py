@@ -70,6 +70,7 @@ _SUBMODULES = {
     "classifiers",
     "cli",
     "config",
+    "dataset_registry",
     "datasets",
     "diagnostics",
     "examples",

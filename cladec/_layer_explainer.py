@@ -17,7 +17,7 @@ from ._inputs import as_images, image_shape_of
 from .classifiers import TrainedClassifier
 from .exceptions import InvalidInputError, NotFittedError
 from .history import TrainingHistory
-from .losses import Eq1Loss, check_loss_scale, get_loss
+from .losses import DEFAULT_LOSS, Eq1Loss, check_loss_scale, get_loss
 from .store import ModelRecord
 from .store.keys import architecture_digest, fingerprint_model
 from .training import predict_batched, seed_everything
@@ -56,7 +56,7 @@ class LayerExplainer:
         top_k: int | None = None,
         decoder: keras.Model | None = None,
         loss_scale: str = "sse",
-        loss: str | Eq1Loss = "eq1",
+        loss: str | Eq1Loss = DEFAULT_LOSS,
         learning_rate: float = _REFERENCE["learning_rate"],
         epsilon: float = _REFERENCE["epsilon"],
     ):

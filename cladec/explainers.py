@@ -280,7 +280,7 @@ class ClaDec(LayerExplainer):
             target=state.get("target", "labels"),
             units=state["unit_indices"],
             loss_scale=state["loss_scale"],
-            loss=state.get("loss", "eq1"),
+            loss=state.get("loss", "eq1"),  # saved before 0.2: the reference's loss
             learning_rate=state["learning_rate"],
             epsilon=state["epsilon"],
         )

@@ -20,6 +20,7 @@ from .exceptions import InvalidInputError
 __all__ = [
     "LOSS_SCALES",
     "LOSSES",
+    "DEFAULT_LOSS",
     "Eq1Loss",
     "register_loss",
     "get_loss",
@@ -44,7 +45,19 @@ def check_loss_scale(scale: str) -> str:
 def reconstruction_loss(x, x_hat, scale: str = "sse", *, reduce: bool = True):
     """Squared error between images: summed per image (``"sse"``) or averaged per pixel (``"mse"``).
 
-    Returns the batch mean, or the per-image values ``(B,)`` when ``reduce=False``.
+    Parameters
+    ----------
+    x, x_hat : tensor
+        float32 ``(B, H, W, C)`` images and their reconstructions.
+    scale : {"sse", "mse"}
+        Sum of squared errors per image (the reference's) or their mean per pixel.
+    reduce : bool
+        Return the batch mean (default) or the per-image values.
+
+    Returns
+    -------
+    tensor
+        float32 scalar, or ``(B,)`` when ``reduce=False``.
     """
     squared = ops.square(ops.cast(x, "float32") - ops.cast(x_hat, "float32"))
     per_image = (
@@ -58,6 +71,20 @@ def classification_loss(y_onehot, probabilities, *, reduce: bool = True):
 
     This matches the reference run, whose classifier ends in a sigmoid layer:
     Keras divides the outputs by their sum before taking the log.
+
+    Parameters
+    ----------
+    y_onehot : tensor
+        float32 ``(B, K)`` one-hot labels.
+    probabilities : tensor
+        float32 ``(B, K)`` class scores in [0, 1].
+    reduce : bool
+        Return the batch mean (default) or the per-image values.
+
+    Returns
+    -------
+    tensor
+        float32 scalar, or ``(B,)`` when ``reduce=False``.
     """
     probabilities = ops.cast(probabilities, "float32")
     probabilities = probabilities / ops.sum(probabilities, axis=-1, keepdims=True)
@@ -109,15 +136,24 @@ class Eq1Loss:
 #: The registered losses by name; ``"eq1"`` is eq. 1 as the reference trains it.
 LOSSES: dict[str, Eq1Loss] = {"eq1": Eq1Loss("eq1")}
 
+#: The loss explainers train with unless given another (its name keys the shipped models).
+DEFAULT_LOSS = "eq1"
+
 
 def register_loss(loss: Eq1Loss, *, replace: bool = False) -> Eq1Loss:
     """Make ``loss`` available by its name (``ClaDec(..., loss=name)``, saved explainers).
 
-    Raises
-    ------
-    ValueError
-        If ``loss`` is not an :class:`Eq1Loss`, or its name is taken and
-        ``replace`` is False.
+    Parameters
+    ----------
+    loss : Eq1Loss
+        The loss; a taken name is refused with an :class:`~cladec.InvalidInputError`.
+    replace : bool
+        Replace the loss registered under the same name instead.
+
+    Returns
+    -------
+    Eq1Loss
+        ``loss``.
     """
     return add_entry(
         LOSSES,

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from .exceptions import InvalidInputError
 from .history import TERMS, TrainingHistory
-from .losses import get_loss, total_loss
+from .losses import DEFAULT_LOSS, get_loss, total_loss
 from .training import Log, _EpochLines, _one_hot
 
 __all__ = ["ReconstructionSweep", "fit_reconstructors"]
@@ -82,7 +82,7 @@ class ReconstructionSweep(keras.Model):
             )
         self._classifier = _Frozen(classifier) if classifier is not None else None
         self.loss_scale = loss_scale
-        self.eq1 = get_loss(loss or "eq1")
+        self.eq1 = get_loss(loss or DEFAULT_LOSS)
         self.trackers = [
             [keras.metrics.Mean(name=f"m{i}_{term}") for term in TERMS]
             for i in range(len(self.members))

@@ -309,7 +309,7 @@ class RefAE(LayerExplainer):
             units=state["unit_indices"],
             decoder=decoder,
             loss_scale=state["loss_scale"],
-            loss=state.get("loss", "eq1"),
+            loss=state.get("loss", "eq1"),  # saved before 0.2: the reference's loss
             learning_rate=state["learning_rate"],
             epsilon=state["epsilon"],
         )

@@ -100,6 +100,6 @@ def test_registration_refuses_a_taken_name_or_a_bad_entry():
     with pytest.raises(ValueError, match="built in"):
         unregister_dataset("mnist")
     with pytest.raises(
-        ValueError, match="unknown dataset 'kmnist'; accepted: 'mnist', 'fashion_mnist'"
+        ValueError, match="unknown dataset 'no_such_data'; accepted: 'mnist', 'fashion_mnist'"
     ):
-        load_dataset("kmnist")
+        load_dataset("no_such_data")

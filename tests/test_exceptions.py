@@ -53,7 +53,7 @@ def test_bad_input_is_a_cladec_error_and_still_a_value_error():
     with pytest.raises(ValueError, match="my_conv"):
         cladec.ClaDec(classifier, "no_such_layer")
     with pytest.raises(cladec.CladecError, match="unknown dataset"):
-        cladec.load_dataset("kmnist")
+        cladec.load_dataset("no_such_data")
     with pytest.raises(cladec.CladecError, match="uint8"):
         cladec.metrics.predict_labels(classifier, np.zeros((1, 28, 28), np.int32))
     with pytest.raises(RuntimeError, match="not fitted yet") as caught:

@@ -28,7 +28,7 @@ LAYERS = [
             "examples",
         },
     ),
-    ("data", {"_data_files", "_data_sources", "_dataset_checks", "datasets"}),
+    ("data", {"_data_files", "_data_sources", "dataset_registry", "datasets"}),
     ("models", {"losses", "history", "_forward", "training", "reconstructors", "architectures"}),
     (
         "store",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from cladec.config import models_dir
 from cladec.store import ModelStore
 from cladec.studies.reference import read_reference_csv
 from cladec.studies.reproduce import COMPARISON_FILE, REFERENCE_FILE, ROWS_FILE, run_reproduce
@@ -88,7 +89,7 @@ def test_killed_run_leaves_whole_files_and_resumes(killed_run, tmp_path, monkeyp
     left = _whole_files(out)
     assert {(r.dataset, r.layer) for r in left["rows"]} == {("mnist", "my_dense")}
     assert left["provenance"]["pair_models"].startswith("mnist/my_dense=")
-    models_before = {e.key for e in ModelStore(home / "models").entries()}
+    models_before = {e.key for e in ModelStore(models_dir(home)).entries()}
 
     # Resumed on the same machine: the finished pair is kept, not loaded or scored again.
     monkeypatch.setenv("CLADEC_HOME", str(home))
@@ -98,7 +99,7 @@ def test_killed_run_leaves_whole_files_and_resumes(killed_run, tmp_path, monkeyp
     assert [b.get("kept", False) for b in resumed.blocks] == [True, False]
     conv = resumed.blocks[1]
     assert conv["cached"] >= 1  # at least the classifier, trained for the first pair
-    models_after = {e.key for e in ModelStore(home / "models").entries()}
+    models_after = {e.key for e in ModelStore(models_dir(home)).entries()}
     assert models_before <= models_after and len(models_after - models_before) == conv["trained"]
     finished = _whole_files(out)
     assert finished["provenance"]["status"] == "complete"
@@ -120,7 +121,7 @@ def test_killed_run_leaves_whole_files_and_resumes(killed_run, tmp_path, monkeyp
         ["mnist"], ["my_dense", "my_conv"], ALPHAS, out=out, resume=True, verbose=0, **SETTINGS
     )
     assert all(b["kept"] for b in again.blocks)
-    assert not ModelStore(tmp_path / "other-machine" / "models").entries()
+    assert not ModelStore(models_dir(tmp_path / "other-machine")).entries()
     assert [r.total_loss for r in again.rows] == [r.total_loss for r in finished["rows"]]
     assert len(again.comparison) == len(resumed.comparison)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cladec.cli.main import main
+from cladec.config import models_dir
 from cladec.store import ModelStore
 from cladec.studies.saliency_study import FAITHFULNESS_FILE, RANDOMISATION_FILE, read_study_csv
 
@@ -15,7 +16,7 @@ def shipped_only(tmp_path, monkeypatch):
     monkeypatch.setenv("CLADEC_TRAIN", "never")
     monkeypatch.setenv("CLADEC_PRETRAINED", "1")
     yield tmp_path
-    assert not ModelStore(tmp_path / "home" / "models").entries(), "a model trained"
+    assert not ModelStore(models_dir(tmp_path / "home")).entries(), "a model trained"
 
 
 def test_the_study_writes_both_tables_and_their_figures(shipped_only, capsys, monkeypatch):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from cladec import metrics
+from cladec.config import models_dir
 from cladec.lesson import explain_layer
 from cladec.store import ModelStore
 
@@ -44,7 +45,7 @@ def shipped(tmp_path_factory):
 
     yield get
     patch.undo()
-    assert not ModelStore(home / "models").entries(), "something trained: the bundle is incomplete"
+    assert not ModelStore(models_dir(home)).entries(), "something trained: the bundle is incomplete"
 
 
 def _losses(run) -> dict:

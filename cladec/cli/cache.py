@@ -129,7 +129,9 @@ def add_cache_parser(commands) -> None:
         sub = cache_commands.add_parser(name, help=text, description=text)
         if takes_file:
             sub.add_argument("file", metavar="FILE", help="the archive (.tar.gz)")
-        sub.add_argument("--root", help="the model store folder (default: $CLADEC_HOME/models)")
+        sub.add_argument(
+            "--root", help=f"the model store folder (default: $CLADEC_HOME/{config.MODELS_FOLDER})"
+        )
         if name == "clear":
             sub.add_argument(
                 "--force",

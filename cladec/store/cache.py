@@ -116,7 +116,7 @@ class ModelStore:
 
     @property
     def root(self) -> Path:
-        return self._root if self._root is not None else config.cladec_home() / "models"
+        return self._root if self._root is not None else config.models_dir()
 
     @property
     def bundle(self) -> PretrainedBundle | None:
