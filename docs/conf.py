@@ -207,8 +207,9 @@ def _defining_comment(name: str) -> list[str]:
     """The ``#:`` doc comment of a constant re-exported by ``cladec``, from its own module."""
     from sphinx.pycode import ModuleAnalyzer
 
-    short = name.rsplit(".", 1)[-1]
-    for module in sorted({m.__name__ for m in vars(cladec).values() if inspect.ismodule(m)}):
+    own_module, short = name.rsplit(".", 1)
+    candidates = sorted({m.__name__ for m in vars(cladec).values() if inspect.ismodule(m)})
+    for module in [own_module, *candidates]:  # its own module first (subpackages' too)
         if not module.startswith("cladec."):
             continue
         try:

@@ -233,7 +233,7 @@ def fit_randomised_cladec(
         Per stage: its label, the (randomised) classifier, the fitted decoder.
     """
     from ..explainers import ClaDec
-    from ..store.records import fingerprint_model
+    from ..store.keys import fingerprint_model
 
     profile, data = run.profile, run.data
     # Enough for `pretrained verify` to rebuild each randomised classifier.

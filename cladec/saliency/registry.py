@@ -174,10 +174,35 @@ def _check_signature(method: SaliencyMethod) -> None:
 
 
 _REGISTRY: dict[str, SaliencyMethod] = {}
+
+
+class _ReadOnlyRegistry(Mapping):
+    """The registered saliency methods by name, the built-in ones first; read-only.
+
+    :func:`register_method` adds to it, :func:`unregister_method` removes
+    what was added.
+    """
+
+    def __init__(self, table: dict):
+        self._table = table
+
+    def __getitem__(self, name: str) -> SaliencyMethod:
+        return self._table[name]
+
+    def __iter__(self):
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __repr__(self) -> str:
+        return f"REGISTRY({', '.join(self._table)})"
+
+
 #: The registered saliency methods by name, the built-in ones
 #: (:data:`cladec.saliency.methods.METHODS`) first: a read-only view;
 #: :func:`register_method` adds to it.
-REGISTRY: Mapping[str, SaliencyMethod] = types.MappingProxyType(_REGISTRY)
+REGISTRY: Mapping[str, SaliencyMethod] = _ReadOnlyRegistry(_REGISTRY)
 # The names cladec.saliency.methods registers: they cannot be unregistered.
 _BUILT_IN: list[str] = []
 

@@ -8,26 +8,26 @@ and measures them, so it lives above the method, in
 :mod:`cladec.studies.shipped`.
 """
 
-from .cache import ModelNotAvailable, ModelStore, as_store, default_store, obtain
-from .keys import architecture_digest, store_key
+from ..exceptions import ModelNotAvailable as ModelNotAvailable
+from .cache import ModelStore as ModelStore
+from .cache import as_store, default_store, obtain
+from .keys import architecture_digest, fingerprint_model, store_key
 from .pretrained import PretrainedBundle
+from .records import ModelRecord as ModelRecord
 from .records import (
-    ModelRecord,
     ModelRequest,
     StoreEntry,
     Trained,
-    fingerprint_model,
     training_time_text,
     versions,
 )
 
+# ModelStore, ModelRecord and ModelNotAvailable are importable here too; they
+# are documented as cladec.ModelStore, ... so this list leaves them out
 __all__ = [
-    "ModelStore",
-    "ModelRecord",
     "ModelRequest",
     "Trained",
     "PretrainedBundle",
-    "ModelNotAvailable",
     "StoreEntry",
     "as_store",
     "default_store",

@@ -48,7 +48,7 @@ else:  # the same module, backported (Debian 12's Python is 3.11.2)
 # What a damaged stream raises from gzip, zlib or either tarfile module.
 _READ_ERRORS = (tarfile.TarError, _tarfile.TarError, OSError, EOFError, zlib.error, UnicodeError)
 
-__all__ = ["ArchiveError", "export_cache", "import_cache", "LIMITS"]
+__all__ = ["export_cache", "import_cache", "LIMITS"]  # ArchiveError: cladec.exceptions
 
 INDEX = "cladec-cache-index.json"
 FORMAT = "cladec-cache-archive/1"

@@ -447,6 +447,22 @@ def obtain(
     """:meth:`ModelStore.obtain` for a ``cache=`` argument; ``cache=False`` trains without storing.
 
     Even without a cache, ``CLADEC_TRAIN=never`` is honoured.
+
+    Parameters
+    ----------
+    cache : bool, path-like or ModelStore
+        ``True``: the default store; a path or store: that one; ``False``: none.
+    requests : sequence of ModelRequest
+        The models wanted.
+    train : callable
+        ``train(missing_requests)`` returns one :class:`Trained` per request.
+    log : callable or None
+        Receives one line per model: where it came from.
+
+    Returns
+    -------
+    list of (model, ModelRecord)
+        In the order of ``requests``.
     """
     store = as_store(cache)
     if store is None:

@@ -22,7 +22,18 @@ FORMAT_VERSION = 1
 
 
 def store_key(fields: dict) -> str:
-    """The hex SHA-256 of a model's key fields (JSON, sorted keys)."""
+    """The hex SHA-256 of a model's key fields (JSON, sorted keys).
+
+    Parameters
+    ----------
+    fields : dict
+        Everything that makes the model, JSON-serialisable.
+
+    Returns
+    -------
+    str
+        64 hex digits; the entry's folder is named by the first 24.
+    """
     blob = json.dumps(
         {"format": FORMAT_VERSION, **fields}, sort_keys=True, separators=(",", ":"), default=str
     )

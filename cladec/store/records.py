@@ -19,14 +19,12 @@ import numpy as np
 from .._costs import bundle_costs, training_seconds, training_time_text
 from .._version import __version__
 from ..history import TrainingHistory
-from .keys import fingerprint_model
 
 __all__ = [
     "ModelRecord",
     "ModelRequest",
     "StoreEntry",
     "Trained",
-    "fingerprint_model",
     "training_time_text",
     "training_seconds",
     "bundle_costs",

@@ -34,6 +34,7 @@ LAYER = "my_dense"
 
 
 def main() -> None:
+    """Train the dropout-code decoders and print their figures against the reference's (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", choices=("mnist", "fashion_mnist"))
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.25, 0.99, 1.0])

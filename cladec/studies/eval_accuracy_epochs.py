@@ -45,6 +45,7 @@ def _arguments():
 
 
 def main() -> None:
+    """Print the evaluation accuracy after every epoch of the evaluation classifiers (see the module docstring)."""
     args = _arguments()
 
     import keras

@@ -30,6 +30,7 @@ LAYER = "my_conv"
 
 
 def main() -> None:
+    """Train the classifier for each length and print its alpha-0.99 decoders' losses (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classifier-epochs", type=int, nargs="+", default=[6, 10])
     parser.add_argument("--inits", type=int, nargs="+", default=[0, 1, 2, 3, 4])

@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main() -> None:
+    """Run the evaluation pipeline under several seeds and print each against the reference (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", choices=("mnist", "fashion_mnist"))
     parser.add_argument("layer", choices=("my_dense", "my_conv"))
