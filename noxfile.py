@@ -1,4 +1,4 @@
-"""Sessions: ``nox -s tests``, ``nox -s docs``, ``nox -s lint``.
+"""Sessions: ``nox -s tests``, ``nox -s docs``, ``nox -s lint``, ``nox -s build``.
 
 Virtualenvs are reused between runs because installing TensorFlow is the
 slowest step; ``nox -s docs -- quick`` builds the site under the quick profile
@@ -54,6 +54,19 @@ def docs(session: nox.Session) -> None:
         env={"CLADEC_PROFILE": profile, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     session.log(f"Site built under the {profile!r} profile: open {out / 'index.html'}")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the wheel and the source distribution into dist/, and check both with twine."""
+    session.install("build>=1.2", "twine>=5")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+    files = sorted(str(p) for p in dist.iterdir())
+    session.run("twine", "check", "--strict", *files)
+    for path in sorted(dist.iterdir()):
+        session.log(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB")
 
 
 @nox.session

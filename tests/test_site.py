@@ -317,6 +317,9 @@ def _build_site(tmp: Path) -> Path:
         TF_CPP_MIN_LOG_LEVEL="2",
         MPLBACKEND="Agg",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")])),
+        # the notebooks install the wheel this build serves; no launch links
+        CLADEC_INSTALL_TARGET="",
+        CLADEC_REPOSITORY_URL="",
     )
     timeout = float(os.environ.get("CLADEC_SITE_BUILD_TIMEOUT", "1200"))
     log_path = artifacts_dir() / "site-build.log"
@@ -789,66 +792,133 @@ def test_screenshots_are_saved(pages, site):
         assert shot.stat().st_size > 5000, f"{shot} looks empty"
 
 
-def _quickest_notebook(site, notebooks: list) -> list:
-    """The notebook of the tutorial that built fastest (Sphinx-Gallery's execution times).
+def _download(url: str, target: Path) -> Path:
+    with urllib.request.urlopen(url, timeout=60) as answer:
+        target.write_bytes(answer.read())
+    return target
 
-    Every tutorial's code has just run in the site build; what a notebook adds
-    is the Jupyter kernel, its working folder and inline figures, the same for
-    all five. Running one of them keeps the test command under its budget.
-    """
+
+def _site_notebooks(pages, site, folder: Path) -> list[Path]:
+    """Each tutorial's notebook, downloaded over HTTP from the link on its page."""
+    folder.mkdir(parents=True, exist_ok=True)
+    notebooks = []
+    for example in site.example_pages():
+        stem = Path(example).stem
+        links = [u for u in pages[example].links if u.endswith(f"/{stem}.ipynb")]
+        assert links, f"{example} has no download link for {stem}.ipynb"
+        notebooks.append(_download(links[0], folder / f"{stem}.ipynb"))
+    return notebooks
+
+
+@pytest.mark.browser
+def test_the_site_serves_the_wheel_of_its_version_with_the_models_and_nothing_else(site):
+    import cladec
+
+    wheel = site.root / f"cladec-{cladec.__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("cladec/pretrained/manifest.json"))
+    folders = {entry["folder"] for entry in manifest["entries"].values()}
+    assert folders, "the wheel ships no models"
+    for folder in folders:
+        for file in ("meta.json", "model.weights.h5"):
+            assert f"cladec/pretrained/{folder}/{file}" in names, f"{folder}/{file} is missing"
+    assert "cladec/reference/seed_evaluation_result.csv" in names
+    assert f"cladec-{cladec.__version__}.dist-info/METADATA" in names
+    foreign = sorted(n for n in names if not n.startswith(("cladec/", "cladec-")))
+    assert not foreign, f"the wheel carries files outside the package: {foreign[:5]}"
+    assert not [n for n in names if n.endswith((".rst", ".ipynb")) or "/tests/" in n]
+    # no repository address was given to this build: no launch link may be drawn
     pages = [
-        site.root / "sg_execution_times.html",
-        site.root / "auto_examples/sg_execution_times.html",
+        p.read_text(encoding="utf-8") for p in (site.root / "auto_examples").glob("plot_*.html")
     ]
-    text = "".join(p.read_text(encoding="utf-8") for p in pages if p.is_file())
-    seconds = {}
-    for path in notebooks:
-        found = re.search(rf"{re.escape(path.stem)}\.py.*?(\d+):(\d+)\.(\d+)", text, re.S)
-        if found:
-            seconds[path] = int(found[1]) * 60 + int(found[2])
-    return [min(notebooks, key=lambda p: seconds.get(p, float("inf")))]
+    assert pages and not any("colab.research.google.com" in page for page in pages)
+    assert all("Run it as a notebook" in page for page in pages)
 
 
 @pytest.mark.notebook
-def test_downloaded_notebooks_run_top_to_bottom(site, tmp_path, monkeypatch):
-    """A gallery notebook runs in a Jupyter kernel, as a reader would run it.
+def test_notebooks_run_from_the_wheel_alone(pages, site, tmp_path, monkeypatch):
+    """Every notebook runs top to bottom in a fresh environment that has the wheel's dependencies only.
 
-    The kernel gets the build's CLADEC_HOME, so the models come from the cache
-    or the shipped bundle. Every notebook is checked to be there (and, in
-    ``test_gallery_examples_offer_script_and_notebook``, to say how to install);
-    the quickest one runs (see ``_quickest_notebook``).
+    The wheel is the one the site serves; the notebooks are downloaded from
+    the site; the first cell installs cladec from the wheel through the
+    build's install target, offline (``PIP_NO_INDEX``); the working folder
+    is a temporary one and the repository is not on ``sys.path``. The models
+    come from the wheel's shipped bundle under ``full``: nothing may train.
     """
     nbformat = pytest.importorskip("nbformat", reason="pip install nbclient (test extra)")
     nbclient = pytest.importorskip("nbclient", reason="pip install nbclient (test extra)")
-    pytest.importorskip("ipykernel", reason="pip install ipykernel (test extra)")
-    notebooks = sorted(site.root.glob("_downloads/*/plot_*.ipynb"))
-    scripts = sorted(p.stem for p in site.source_gallery.glob("plot_*.py"))
-    assert sorted(p.stem for p in notebooks) == scripts
-    profile = site_profile()
-    monkeypatch.setenv("CLADEC_PROFILE", profile)
-    monkeypatch.setenv("CLADEC_TRAIN", "never" if profile == "full" else "auto")
-    monkeypatch.setenv("CLADEC_HOME", site.home)
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # the notebook's %matplotlib inline decides
-    for path in _quickest_notebook(site, notebooks):
+    from _wheel_env import KERNEL, make_environment
+
+    import cladec
+
+    wheel = site.root / f"cladec-{cladec.__version__}-py3-none-any.whl"
+    assert wheel.is_file(), f"the site does not serve {wheel.name}"
+    linked = [u for u in pages["installation.html"].links if u.endswith(f"/{wheel.name}")]
+    assert linked, "the installation page does not link the wheel"
+    notebooks = _site_notebooks(pages, site, tmp_path / "downloads")
+    python, jupyter = make_environment(wheel, tmp_path / "env")
+    run = tmp_path / "run"
+    run.mkdir()
+    for name, value in {
+        "JUPYTER_PATH": str(jupyter),
+        "PIP_NO_INDEX": "1",  # offline: the wheel is the only source
+        "CLADEC_HOME": str(tmp_path / "home"),
+        "CLADEC_PROFILE": "full",
+        "CLADEC_TRAIN": "never",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("PYTHONPATH", "MPLBACKEND", "VIRTUAL_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    times = {}
+    for index, path in enumerate(notebooks):
         notebook = nbformat.read(path, as_version=4)
         client = nbclient.NotebookClient(
-            notebook,
-            timeout=900,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(tmp_path)}},
+            notebook, timeout=900, kernel_name=KERNEL, resources={"metadata": {"path": str(run)}}
         )
+        start = time.perf_counter()
         try:
             client.execute()
         except nbclient.exceptions.CellExecutionError as error:
             pytest.fail(f"{path.name} stopped with an error:\n{error}", pytrace=False)
-        outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
-        images = [o for o in outputs if "image/png" in o.get("data", {})]
-        assert images, f"{path.name} drew no figure in Jupyter"
-        printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-        assert f"profile '{profile}'" in printed, (
-            f"{path.name} did not say which profile it ran under"
+        times[path.stem] = time.perf_counter() - start
+        setup = "".join(o.get("text", "") for o in notebook.cells[0].get("outputs", []))
+        installed = "installing cladec" in setup
+        assert installed == (index == 0), (
+            f"{path.name}: the first cell {'did not install' if index == 0 else 'installed'} "
+            f"cladec:\n{setup}"
         )
+        assert "MNIST from: " in setup and "none found" not in setup, setup
+        outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+        assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name} drew nothing"
+        printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        assert "profile 'full'" in printed, f"{path.name} did not say which profile it ran under"
+    where = subprocess.run(
+        [str(python), "-c", "import cladec; print(cladec.__file__)"],
+        cwd=run,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert str(tmp_path / "env") in where and str(REPO) not in where, where
+    report = "\n".join(f"{stem}: {seconds:.0f} s" for stem, seconds in times.items())
+    (artifacts_dir() / "notebook-times.txt").write_text(report + "\n", encoding="utf-8")
+    print(f"notebooks from the wheel alone, profile full:\n{report}")
+
+
+@pytest.mark.notebook
+def test_no_notebook_cell_holds_raw_rest(pages, site, tmp_path):
+    """Markdown cells show words and code, not Sphinx roles or directives."""
+    sys.path.insert(0, str(DOCS / "_ext"))
+    from cladec_notebooks import RAW_REST
+
+    for path in _site_notebooks(pages, site, tmp_path):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for number, cell in enumerate(notebook["cells"]):
+            if cell["cell_type"] == "markdown":
+                raw = RAW_REST.search("".join(cell["source"]))
+                assert raw is None, f"{path.name}, cell {number}: {raw.group(0)!r}"
 
 
 # Numbers a tutorial's prose may state without printing them, each with why.
