@@ -79,12 +79,12 @@ def classification_loss(y_onehot, probabilities, *, reduce: bool = True):
     probabilities : tensor
         float32 ``(B, K)`` class scores in [0, 1].
     reduce : bool
-        Return the batch mean (default) or the per-image values.
+        Average over the batch (default); False keeps one cross-entropy per image.
 
     Returns
     -------
     tensor
-        float32 scalar, or ``(B,)`` when ``reduce=False``.
+        The batch mean, a float32 scalar; ``(B,)`` values when not reduced.
     """
     probabilities = ops.cast(probabilities, "float32")
     probabilities = probabilities / ops.sum(probabilities, axis=-1, keepdims=True)
