@@ -8,7 +8,7 @@ with the readers: the published SHA-256 of Debian's files and of the
 SHA-256 a cache entry's sidecar records, and the IDX headers. A reader raises
 :class:`Absent` when its source is not there and :class:`Broken` when it is
 there but unusable; whether its arrays are the dataset is for
-:func:`cladec.datasets.validate_arrays` to say.
+:func:`cladec.dataset_registry.validate_arrays` to say.
 
 Importing this module reads no file; Keras is imported only for its download.
 

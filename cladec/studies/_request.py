@@ -66,7 +66,7 @@ def check_dataset(name) -> str:
     Returns
     -------
     str
-        One of :data:`cladec.datasets.DATASET_NAMES`.
+        One of :data:`cladec.DATASET_NAMES`.
 
     Raises
     ------
