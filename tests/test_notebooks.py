@@ -105,9 +105,17 @@ def test_a_tutorial_offers_colab_only_when_the_repository_is_set():
     from cladec_notebooks import _run_note
 
     settings = {"target": TARGET, "wheel": "cladec-0.1.0-py3-none-any.whl", "branch": "gh-pages"}
-    without = _run_note({**settings, "repository": ""}, "plot_01_perfectae_dense")
+    without = _run_note(
+        {**settings, "repository": "", "own_wheel": True}, "plot_01_perfectae_dense"
+    )
     assert "colab" not in without.lower()
-    assert "`cladec-0.1.0-py3-none-any.whl <../cladec-0.1.0-py3-none-any.whl>`__" in without
+    assert (
+        "this site's wheel, `cladec-0.1.0-py3-none-any.whl <../cladec-0.1.0-py3-none-any.whl>`__"
+        in without
+    )
+    assert TARGET not in without  # a local path means nothing to a reader of a published site
+    published = _run_note({**settings, "repository": "", "target": "cladec"}, "plot_01")
+    assert "installs cladec from ``cladec``" in published
     with_link = _run_note(
         {**settings, "repository": "https://github.com/someone/cladec"}, "plot_01_perfectae_dense"
     )

@@ -207,11 +207,12 @@ def _settings(app) -> dict:
     branch = os.environ.get("CLADEC_PAGES_BRANCH", "").strip() or "gh-pages"
     if repository:
         colab_link(repository, branch, "check.ipynb")  # refuse a bad address before building
+    target = os.environ.get("CLADEC_INSTALL_TARGET", "").strip()
     return {
         "version": version,
         "wheel": wheel_name(version),
-        "target": os.environ.get("CLADEC_INSTALL_TARGET", "").strip()
-        or str(Path(app.outdir) / wheel_name(version)),
+        "target": target or str(Path(app.outdir) / wheel_name(version)),
+        "own_wheel": not target,  # the default: this build's wheel, by its local path
         "repository": repository,
         "branch": branch,
     }
@@ -219,7 +220,9 @@ def _settings(app) -> dict:
 
 def prepare(app) -> None:
     """Build the wheel and write the first notebook cell (before the gallery is generated)."""
-    settings = app.env.cladec_notebooks = _settings(app)
+    settings = _settings(app)
+    app.env.cladec_settings_changed = getattr(app.env, "cladec_notebooks", None) != settings
+    app.env.cladec_notebooks = settings
     wheel = build_wheel(settings["version"])
     logger.info(
         f"[cladec] {wheel.name}: {wheel.stat().st_size / 1e6:.1f} MB, served at the site root"
@@ -237,14 +240,20 @@ def finish_notebooks(app) -> None:
         (NOTEBOOK_DIR / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
 
 
+def _target_words(settings: dict) -> str:
+    """The install target in the prose: this site's wheel, or the address the build was given."""
+    if settings.get("own_wheel"):
+        return f"this site's wheel, `{settings['wheel']} <../{settings['wheel']}>`__"
+    return f"``{settings['target']}``"
+
+
 def _run_note(settings: dict, stem: str) -> str:
     lines = [
         ".. note::",
         "",
-        f"   Run it as a notebook: download it below; its first cell installs cladec "
-        f"(from ``{settings['target']}``) and the MNIST digits when they are missing. "
-        f"The wheel of this version: `{settings['wheel']} <../{settings['wheel']}>`__ "
-        "(see :doc:`../installation`).",
+        "   Run it as a notebook: download it at the end of the page; its first cell "
+        f"installs cladec from {_target_words(settings)}, and the MNIST digits, when they "
+        "are missing (see :doc:`../installation`).",
     ]
     if settings["repository"]:
         link = colab_link(settings["repository"], settings["branch"], f"{stem}.ipynb")
@@ -268,11 +277,21 @@ def add_run_note(app, docname: str, source: list[str]) -> None:
 def wheel_substitutions(app, docname: str, source: list[str]) -> None:
     """``|wheel-file|`` and ``|install-target|`` on every page."""
     settings = app.env.cladec_notebooks
-    source[0] = (
-        source[0]
-        .replace("|wheel-file|", settings["wheel"])
-        .replace("|install-target|", settings["target"])
+    target = (
+        "this site's wheel, by its path on the machine that built the site"
+        if settings["own_wheel"]
+        else f"``{settings['target']}``"
     )
+    source[0] = (
+        source[0].replace("|wheel-file|", settings["wheel"]).replace("|install-target|", target)
+    )
+
+
+def pages_to_reread(app, env, added, changed, removed) -> list[str]:
+    """Pages that show the settings, when a setting differs from the last build's."""
+    if not getattr(env, "cladec_settings_changed", False):
+        return []
+    return ["installation", *(d for d in env.found_docs if d.startswith("auto_examples/plot_"))]
 
 
 def setup(app):
@@ -280,4 +299,5 @@ def setup(app):
     app.connect("builder-inited", finish_notebooks, priority=600)  # after it
     app.connect("source-read", add_run_note)
     app.connect("source-read", wheel_substitutions)
+    app.connect("env-get-outdated", pages_to_reread)
     return {"version": "1", "parallel_read_safe": True}
