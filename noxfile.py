@@ -1,4 +1,4 @@
-"""Sessions: ``nox -s tests``, ``nox -s docs``, ``nox -s lint``, ``nox -s build``.
+"""Sessions: ``nox -s tests``, ``nox -s docs``, ``nox -s serve``, ``nox -s lint``, ``nox -s build``.
 
 Virtualenvs are reused between runs because installing TensorFlow is the
 slowest step; ``nox -s docs -- quick`` builds the site under the quick profile
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -54,6 +55,19 @@ def docs(session: nox.Session) -> None:
         env={"CLADEC_PROFILE": profile, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     session.log(f"Site built under the {profile!r} profile: open {out / 'index.html'}")
+
+
+@nox.session(python=False)
+def serve(session: nox.Session) -> None:
+    """Serve the built site on 127.0.0.1 (the live page's runtime does not load from file://)."""
+    out = DOCS_BUILD / "html"
+    if not (out / "index.html").is_file():
+        session.error(f"no built site in {out.relative_to(ROOT)}: run nox -s docs first")
+    port = session.posargs[0] if session.posargs else "8000"
+    session.log(f"open http://127.0.0.1:{port}/live.html (Ctrl-C stops the server)")
+    session.run(
+        sys.executable, "-m", "http.server", port, "--bind", "127.0.0.1", "--directory", str(out)
+    )
 
 
 @nox.session

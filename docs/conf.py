@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import inspect
+import json
 import os
 import re
 import shutil
@@ -124,6 +125,7 @@ extensions = [
     "cladec_schematic",
     "cladec_targets",
     "cladec_notebooks",
+    "cladec_live",
 ]
 
 templates_path = ["_templates"]
@@ -136,6 +138,8 @@ exclude_patterns = [
     ".DS_Store",
     "**.ipynb_checkpoints",
     "api/generated/backreferences",
+    "_live",
+    "_generated/npm",
 ]
 # Plain ``code`` in reST means a Python object; a failed lookup stays plain text.
 default_role = "py:obj"
@@ -317,6 +321,7 @@ html_last_updated_fmt = None
 html_sidebars = {
     "index": [],  # the landing page uses the full width
     "installation": [],
+    "live": [],  # the canvas, the pictures and the scores side by side
     "method": [],
     "results": [],  # the tables need the width
 }
@@ -380,9 +385,17 @@ sphinx_gallery_conf = {
     "first_notebook_cell": None,
 }
 
+
+def _ort_version() -> str:
+    # the pinned onnxruntime-web the live page runs (docs/_live/package-lock.json)
+    lock = json.loads((DOCS / "_live" / "package-lock.json").read_text())
+    return lock["packages"]["node_modules/onnxruntime-web"]["version"]
+
+
 # Tell readers (and the gallery pages) which profile built the site.
 rst_prolog = f"""
 .. |profile| replace:: ``{PROFILE}``
+.. |ort-version| replace:: {_ort_version()}
 """
 
 

@@ -59,6 +59,19 @@ fig = plotting.reconstruction_grid(
 )
 
 # %%
+# The same digits, one alpha at a time
+# ------------------------------------
+# Slide alpha from the plain autoencoder's objective (0) to the one that pays
+# almost only for the classifier's recognition (the largest). The rows are the
+# originals, RefAE's reconstructions, ClaDec's at the chosen alpha, and ClaDec
+# minus RefAE on one colour scale for every alpha. The explorer is one block of
+# HTML, so it works in the downloaded notebook too; to do the same with a digit
+# you draw, open :doc:`/live`.
+from cladec.explorer import AlphaExplorer
+
+AlphaExplorer(result, **shown.titles)
+
+# %%
 # The method's own objects
 # ------------------------
 # :func:`~cladec.lesson.explain_layer` builds nothing you could not build

@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _site_build import browser, site  # noqa: E402,F401 (the built site, for every module)
 
 
 @pytest.fixture(scope="session")

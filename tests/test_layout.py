@@ -58,7 +58,7 @@ LAYERS = [
             "diagnostics",
         },
     ),
-    ("teaching", {"plotting", "lesson"}),
+    ("teaching", {"plotting", "explorer", "lesson"}),
     ("saliency", {"saliency", "saliency.*"}),
     ("studies", {"studies", "studies.*"}),
     ("command line", {"cli", "cli.*", "__main__", "__init__"}),

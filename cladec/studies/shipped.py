@@ -44,6 +44,7 @@ from ..store.keys import fingerprint_model
 from ..store.pretrained import BUNDLE_DIR, MANIFEST, PretrainedBundle
 from ..store.records import versions
 from ..training import evaluate_classifier
+from .web_models import export_web_models
 
 __all__ = [
     "BundleProblem",
@@ -383,7 +384,10 @@ def write_bundle(
 def build_bundle(
     gallery: Path, *, target: Path = BUNDLE_DIR, log: Callable[[str], None] = print
 ) -> Path:
-    """Run the tutorials (training what is missing), then write exactly the models they used.
+    """Run the tutorials (training what is missing), write exactly the models they used, export.
+
+    The live page's ONNX files (:func:`cladec.studies.web_models.export_web_models`)
+    are exported from the new weights, so they always match what ships.
 
     Parameters
     ----------
@@ -402,7 +406,10 @@ def build_bundle(
     """
     used = collect_site_models(gallery, log=log)
     log(f"the tutorials use {len(used)} models; writing the bundle")
-    return write_bundle(used, target=target, commit=_git_commit(Path(gallery)), log=log)
+    write_bundle(used, target=target, commit=_git_commit(Path(gallery)), log=log)
+    log("exporting the live page's models to ONNX from the new weights")
+    export_web_models(bundle=PretrainedBundle(target), log=log)
+    return Path(target)
 
 
 def verify_bundle(
