@@ -97,7 +97,7 @@ class AlphaExplorer:
         y_true=None,
         y_pred=None,
         class_names: Sequence[str] | None = None,
-        scale: int = 3,
+        scale: int = 2,
         start=None,
     ):
         if explanation.refae is None or not explanation.reconstructions:
@@ -156,7 +156,7 @@ class AlphaExplorer:
         width = (shape[0] * (shape[2] + _GAP) - _GAP) * self.scale
         images = "".join(
             f'<img data-k="{k}" alt="{html.escape(_row_label(key))}" '
-            f'style="display:{"block" if key == self.start else "none"};image-rendering:pixelated;width:{width}px" '
+            f'style="display:{"block" if key == self.start else "none"};image-rendering:pixelated;width:{width}px;max-width:none;margin:0" '
             f'src="data:image/png;base64,{self._frame(key)}">'
             for k, key in enumerate(self.keys)
         )
@@ -171,7 +171,8 @@ class AlphaExplorer:
             else 0
         )
         rows = "".join(
-            f'<div style="height:{height}px;line-height:{height - 2 * self.scale}px">{name}</div>'
+            f'<div style="height:{height}px;display:flex;align-items:center;'
+            f'justify-content:flex-end;white-space:nowrap">{name}</div>'
             for name in _ROWS
         )
         slider = (
@@ -182,7 +183,7 @@ class AlphaExplorer:
         )
         return (
             f'<div class="cladec-explorer" id="{uid}" style="font:12px sans-serif;margin:4px 0">'
-            f'<div style="display:flex;gap:8px">'
+            f'<div style="display:flex;gap:8px;overflow-x:auto">'
             f'<div style="padding-top:{title_height}px;text-align:right">{rows}</div>'
             f'<div><div style="height:{title_height}px;line-height:15px">{titles}</div>{images}</div></div>'
             f'<div style="margin-top:6px">{slider} <b class="cladec-explorer-value">'

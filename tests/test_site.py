@@ -568,6 +568,11 @@ def test_the_site_serves_the_wheel_of_its_version_with_the_models_and_nothing_el
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         manifest = json.loads(archive.read("cladec/pretrained/manifest.json"))
+        web = json.loads(archive.read("cladec/web_models/manifest.json"))
+    exported = [f"{d}/{name}" for d, info in web["datasets"].items() for name in info["files"]]
+    assert len(exported) == 12, exported  # the live page's models, for an engineer to reuse
+    missing = [f for f in exported if f"cladec/web_models/{f}" not in names]
+    assert not missing, f"the wheel lacks the exported models {missing}"
     folders = {entry["folder"] for entry in manifest["entries"].values()}
     assert folders, "the wheel ships no models"
     for folder in folders:
