@@ -77,6 +77,7 @@ _SUBMODULES = {
     "exceptions",
     "explainers",
     "explanation",
+    "explorer",
     "history",
     "lesson",
     "losses",

@@ -51,8 +51,8 @@ class ClaDec(LayerExplainer):
         The explained layer, by name (``"my_dense"``) or index.
     alpha : float
         Weight of the classification loss in eq. 1, in [0, 1]. 0: a pure
-        decoder of the layer; towards 1: fidelity to the classifier over
-        fidelity to the input.
+        decoder of the layer; towards 1: recognition by the classifier over
+        likeness to the input.
     target : {"labels", "predictions"}
         The classes eq. 1's classification term asks the classifier to see
         in a reconstruction: the true labels of the training images (the

@@ -3,25 +3,32 @@ A weak autoencoder, and explaining subsets of neurons
 =====================================================
 
 The "diff" classifier is deliberately small (21,770 parameters): strided
-convolutions shrink a digit to 2 x 2 x 64 = 256 numbers (``my_conv``), and its
-output layer ``my_dense`` has just 10. Its decoder is weak too, so even the
-reference autoencoder rebuilds blurry digits. Here comparing ClaDec with the
-*input* would mislead: blur is the decoder's fault, not the layer's. The
-explanation is the difference between ClaDec and RefAE.
+convolutions shrink a digit to 256 numbers (``my_conv``), and its output
+layer ``my_dense`` has just 10. Its decoder is weak too, so even RefAE
+rebuilds blurry digits. The second half explains *parts* of the output
+layer, the way the reference evaluation did.
 
-The second half explains *parts* of the 10-unit output layer, the way the
-reference evaluation did, and shows how to tell a reconstruction worth
-reading from one that is only a blurred class mean.
+**Takeaways**
 
-**You will learn** why ClaDec is read against RefAE rather than against the
-input when the decoder is weak, the difference between :term:`fidelity` and
-:term:`evaluation accuracy`, how to explain a :term:`neuron subset`, and how
-to check a decoder against the class-mean baseline before reading its
-figure.
+1. With a weak decoder, read ClaDec against RefAE, not against the input: the
+   classifier reads RefAE's reconstructions right more often than ClaDec's at
+   alpha 0 (0.8996 against 0.8488).
+2. Decoders of a few output units draw class means, not digits: their error
+   (0.0586 to 0.0843) is above the class-mean baseline (0.0529).
+3. At alpha 0.99 the classifier reads 9 or 10 units' reconstructions right as
+   often as the originals (0.9878 against 0.9877), yet a person sees grey
+   patches.
+
+**You will**
+
+- read ClaDec against RefAE when the decoder is weak
+- tell :term:`fidelity` from :term:`evaluation accuracy`
+- explain a :term:`neuron subset`
+- check a decoder against the class-mean baseline
 
 **Run time** on our 2-core machine: under a minute with the models shipped
 with the package. Training them instead costs what the subsets' last cell
-prints, computed from the models' own records (a sweep counted once, whole).
+prints.
 """
 
 # %%
@@ -46,16 +53,22 @@ fig = plotting.reconstruction_grid(
 )
 
 # %%
-# Both rows are blurry; what matters is where they differ. How blurry, in
-# numbers: the mean squared error per pixel on the 10,000 test digits, beside
-# what the reference evaluation's notebook printed for the same models, and
-# beside the simplest baseline, drawing each digit's class mean (the mean of
-# the training images of its class). Does the classifier still recognise the
-# reconstructions? That is *fidelity*, measured by the explained classifier
-# itself: for ``alpha > 0`` it is part of what the decoder was trained to
-# raise, so it is not an independent measure of class information (the
-# paper's measure, a freshly trained evaluation classifier, is in the
-# Fashion-MNIST example).
+# How blurry: the mean squared error per pixel on the test digits, beside the
+# reference's and beside drawing each digit's class mean; then the
+# :term:`fidelity`.
+#
+# .. dropdown:: More detail
+#
+#    Both rows are blurry; what matters is where they differ. How blurry, in
+#    numbers: the mean squared error per pixel on the 10,000 test digits, beside
+#    what the reference evaluation's notebook printed for the same models, and
+#    beside the simplest baseline, drawing each digit's class mean (the mean of
+#    the training images of its class). Does the classifier still recognise the
+#    reconstructions? That is *fidelity*, measured by the explained classifier
+#    itself: for ``alpha > 0`` it is part of what the decoder was trained to
+#    raise, so it is not an independent measure of class information (the
+#    paper's measure, a freshly trained evaluation classifier, is in the
+#    Fashion-MNIST example).
 data, clf = run.data, run.classifier
 means = class_means(data.x_train, data.y_train, 10)
 reference_mse = {"RefAE": 0.017752, "ClaDec alpha=0": None, "ClaDec alpha=0.5": None}
@@ -83,21 +96,26 @@ eq1 = 0.5 * terms["reconstruction_loss"] / 784 + 0.5 * terms["classification_los
 print(f"ClaDec alpha=0.5, eq. 1 in the reference's units: {eq1:.4f} (reference 0.19754)")
 
 # %%
-# What the numbers say: every decoder here draws far closer to its input than
-# the class means do (MSE 0.0202 to 0.0259 against 0.0529), so these
-# reconstructions show the individual digit, not its class. RefAE is read
-# right more often than ClaDec at alpha 0 (0.8996 against 0.8488, a gap about
-# fifteen times the standard error printed above): the 256 numbers the
-# classifier keeps at ``my_conv`` rebuild a digit it recognises less often
-# than 256 numbers trained for rebuilding. At ``alpha = 0.5`` the
-# classification term brings ClaDec's fidelity up to RefAE's (0.8996) at no
-# measurable cost in pixels (0.0257 to 0.0259). Our RefAE rebuilds a little
-# worse than the reference's (0.0202 against 0.0178); with one run each, we
-# read nothing into it. For its alpha-0.5 decoder the reference printed
-# 0.19754, far above any pixel MSE here: a value of the size of eq. 1's whole
-# loss (half the pixel MSE plus half the classification loss; ours, computed
-# that way, is 0.1683), but the reference does not say which it printed, so we
-# compare no further.
+# Every decoder draws far closer to its input than the class means; RefAE is
+# read right more often than ClaDec at alpha 0, and alpha 0.5 closes the gap.
+#
+# .. dropdown:: More detail
+#
+#    What the numbers say: every decoder here draws far closer to its input than
+#    the class means do (MSE 0.0202 to 0.0259 against 0.0529), so these
+#    reconstructions show the individual digit, not its class. RefAE is read
+#    right more often than ClaDec at alpha 0 (0.8996 against 0.8488, a gap about
+#    fifteen times the standard error printed above): the 256 numbers the
+#    classifier keeps at ``my_conv`` rebuild a digit it recognises less often
+#    than 256 numbers trained for rebuilding. At ``alpha = 0.5`` the
+#    classification term brings ClaDec's fidelity up to RefAE's (0.8996) at no
+#    measurable cost in pixels (0.0257 to 0.0259). Our RefAE rebuilds a little
+#    worse than the reference's (0.0202 against 0.0178); with one run each, we
+#    read nothing into it. For its alpha-0.5 decoder the reference printed
+#    0.19754, far above any pixel MSE here: a value of the size of eq. 1's whole
+#    loss (half the pixel MSE plus half the classification loss; ours, computed
+#    that way, is 0.1683), but the reference does not say which it printed, so we
+#    compare no further.
 fig = plotting.difference_maps(
     {0.0: result.differences[0.0]},
     original=shown.images,
@@ -177,25 +195,30 @@ fig = plotting.subset_grid(
 )
 
 # %%
-# What the figure and the numbers say: none of these rows can be read as
-# "what the kept units encode". Every subset decoder's error is above the
-# class-mean baseline (0.0586 to 0.0843 against 0.0529), and its
-# reconstructions are closer to their class mean than to their input (0.0058
-# to 0.0300). In the figure they are flat grey slabs, at best in the rough
-# outline of the digit (with 9 or 10 units: the 0, the 2, the 6), and with
-# one unit the same slab for every digit but the 0. RefAE's row has the same
-# slabs: they are this weak decoder's, not the layer's. The classifier, which
-# reads 0.9877 of the originals right, reads 90.1 % or more of every subset's
-# reconstructions as a 1 (accuracy 0.1135 to 0.2107, where 0.1135 is the
-# share of 1s in the test set), and RefAE of all 10 units only a third right
-# (0.3321). This is no training failure: the reference's 9-of-10 decoder
-# reached 0.0609, ours 0.0592. A code of 10 class scores holds little but the
-# class, its best decoding is near the class mean, and this small classifier
-# reads only 5 of the 10 class means right. Two things the numbers do show:
-# more units bring the reconstructions closer to their class mean (from
-# 0.0300 for one unit to 0.0058 for all ten), and 9 units rebuild about as
-# well as 10 (0.0592 against 0.0586: the softmax outputs sum to one, so the
-# tenth adds nothing).
+# None of these rows shows what the kept units encode: every subset decoder
+# draws near its class mean, and the classifier reads most as a 1.
+#
+# .. dropdown:: More detail
+#
+#    What the figure and the numbers say: none of these rows can be read as
+#    "what the kept units encode". Every subset decoder's error is above the
+#    class-mean baseline (0.0586 to 0.0843 against 0.0529), and its
+#    reconstructions are closer to their class mean than to their input (0.0058
+#    to 0.0300). In the figure they are flat grey slabs, at best in the rough
+#    outline of the digit (with 9 or 10 units: the 0, the 2, the 6), and with
+#    one unit the same slab for every digit but the 0. RefAE's row has the same
+#    slabs: they are this weak decoder's, not the layer's. The classifier, which
+#    reads 0.9877 of the originals right, reads 90.1 % or more of every subset's
+#    reconstructions as a 1 (accuracy 0.1135 to 0.2107, where 0.1135 is the
+#    share of 1s in the test set), and RefAE of all 10 units only a third right
+#    (0.3321). This is no training failure: the reference's 9-of-10 decoder
+#    reached 0.0609, ours 0.0592. A code of 10 class scores holds little but the
+#    class, its best decoding is near the class mean, and this small classifier
+#    reads only 5 of the 10 class means right. Two things the numbers do show:
+#    more units bring the reconstructions closer to their class mean (from
+#    0.0300 for one unit to 0.0058 for all ten), and 9 units rebuild about as
+#    well as 10 (0.0592 against 0.0586: the softmax outputs sum to one, so the
+#    tenth adds nothing).
 #
 # The same subsets at alpha 0.99
 # ------------------------------
@@ -225,45 +248,44 @@ fig = plotting.subset_grid(
 )
 
 # %%
-# What the numbers and the figure say: eq. 1 makes every subset's
-# reconstructions carry the classes its units score, for the classifier and
-# not for a person. With 9 or 10 units the classifier reads them right 0.9878
-# and 0.9874 of the time, as often as the originals (0.9877); yet the figure
-# shows grey patches with a checkerboard texture in which one makes out, at
-# best, the rough outline of a few digits. With fewer units the decoder draws
-# one pattern for each class its units score and one identical pattern for
-# every other input: units 3, 5, 8 change only the columns of the 3, the 5
-# and the 8, and the classifier reads the common pattern as a 6 (70.6 %);
-# the first five units do the same for the digits 0 to 4 (0.6080 read right,
-# 46.7 % read as a 6); one unit draws the 0 apart and everything else as one
-# pattern read as a 1 (90.1 %). Each reading right is about the share of the
-# test digits whose class the kept units score, plus the stand-in class's
-# share. So at high alpha a subset's pictures show which classes its units let
-# a decoder tell apart, written in patterns this small classifier accepts;
-# they are not images of the inputs (their error stays above the class-mean
-# baseline: 0.0656 to 0.0851 against 0.0529).
+# At 0.99 the subsets' pictures carry the classes their units score, for the
+# classifier, not for a person: grey patterns, one per class.
+#
+# .. dropdown:: More detail
+#
+#    What the numbers and the figure say: eq. 1 makes every subset's
+#    reconstructions carry the classes its units score, for the classifier and
+#    not for a person. With 9 or 10 units the classifier reads them right 0.9878
+#    and 0.9874 of the time, as often as the originals (0.9877); yet the figure
+#    shows grey patches with a checkerboard texture in which one makes out, at
+#    best, the rough outline of a few digits. With fewer units the decoder draws
+#    one pattern for each class its units score and one identical pattern for
+#    every other input: units 3, 5, 8 change only the columns of the 3, the 5
+#    and the 8, and the classifier reads the common pattern as a 6 (70.6 %);
+#    the first five units do the same for the digits 0 to 4 (0.6080 read right,
+#    46.7 % read as a 6); one unit draws the 0 apart and everything else as one
+#    pattern read as a 1 (90.1 %). Each reading right is about the share of the
+#    test digits whose class the kept units score, plus the stand-in class's
+#    share. So at high alpha a subset's pictures show which classes its units let
+#    a decoder tell apart, written in patterns this small classifier accepts;
+#    they are not images of the inputs (their error stays above the class-mean
+#    baseline: 0.0656 to 0.0851 against 0.0529).
 #
 # .. admonition:: Pitfalls
 #
-#    * Blur shared by RefAE and ClaDec is the decoder's, not the layer's:
-#      read the difference, not the distance to the input.
-#    * Check a decoder before reading its figure: an MSE at the class-mean
-#      baseline's and reconstructions the classifier reads as one class are
-#      pictures of class means, not findings
-#      (:func:`cladec.diagnostics.decoder_diagnostic` warns about them).
-#    * Accuracy on the reconstructions, measured by the explained classifier,
-#      is what a decoder with alpha > 0 was trained to raise; the paper's
-#      measure of class information is a fresh classifier (tutorial 04).
-#    * For a softmax layer, 9 of 10 units carry everything the 10 do: their
-#      sum is one.
+#    * Blur shared by RefAE and ClaDec is the decoder's, not the layer's.
+#    * Check a decoder before reading its figure
+#      (:func:`cladec.diagnostics.decoder_diagnostic` warns about class means).
+#    * For a softmax layer, 9 of 10 units carry everything the 10 do.
 #
 # Try this
 # --------
-# * Run ``decoder_diagnostic`` on tutorial 01's decoders (the perfect
-#   classifier's 128-unit ``my_dense``): how far above the class-mean
-#   baseline are they? (About a minute with the shipped models.)
+# * Run ``decoder_diagnostic`` on tutorial 01's four decoders (18 s with the
+#   shipped models). Look for the alpha whose error passes the class-mean
+#   baseline, and whether the diagnostic calls any of them collapsed.
 # * Explain the three *least* active units at alpha 0.99 (``units=[...]``
-#   from the mean activations) and compare their reading with ``top_k=3``
-#   (about 3 minutes of training per decoder on 2 cores).
+#   from the mean activations) and compare them with ``top_k=3``: about 3
+#   min of training per decoder. Look for which classes their pictures tell
+#   apart.
 print(lesson.finish())
 # sphinx_gallery_thumbnail_number = 3

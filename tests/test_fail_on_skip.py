@@ -23,7 +23,8 @@ def _run(folder: Path, switch: str | None) -> subprocess.CompletedProcess:
 
 
 def test_a_skip_fails_the_run_only_when_ci_says_so(tmp_path):
-    shutil.copy(Path(__file__).with_name("conftest.py"), tmp_path / "conftest.py")
+    for name in ("conftest.py", "_site_build.py"):  # conftest shares the site fixtures from there
+        shutil.copy(Path(__file__).with_name(name), tmp_path / name)
     (tmp_path / "test_probe.py").write_text(
         "import pytest\n\n"
         "def test_runs():\n    pass\n\n"

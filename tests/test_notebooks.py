@@ -50,6 +50,19 @@ def test_admonitions_become_a_bold_title_and_their_text():
     assert RAW_REST.search(text) is not None
 
 
+def test_dropdowns_become_html_details_and_keep_their_roles():
+    text = (
+        "Before.\n\n.. dropdown:: More detail\n   :open:\n\n"
+        "   :term:`alpha` at 0.99, see :func:`cladec.explain`.\n\n   Second paragraph.\n\nAfter.\n"
+    )
+    cleaned = clean_markdown(text)
+    assert cleaned == (
+        "Before.\n\n<details><summary>More detail</summary>\n\n"
+        "alpha at 0.99, see ``cladec.explain()``.\n\nSecond paragraph.\n\n</details>\n\nAfter.\n"
+    )
+    assert RAW_REST.search(cleaned) is None
+
+
 def test_colab_links_only_for_a_github_repository():
     assert colab_link("https://github.com/someone/cladec", "gh-pages", "plot_01.ipynb") == (
         "https://colab.research.google.com/github/someone/cladec/blob/gh-pages/notebooks/plot_01.ipynb"

@@ -104,9 +104,9 @@ def test_results_page_renders_tables_claims_and_figure(tmp_path):
     assert '<span class="pre">(--no-eval-accuracy)</span>' in html  # not a typographic dash
     assert "<strong>30</strong>" in html  # our cell outside tolerance, in bold
     assert "20.52" in html  # the reference beside it
-    assert "acc. on x̂" in html  # fidelity columns (empty here: the reference has none)
+    assert "<p>fidelity</p>" in html  # fidelity columns (empty here: the reference has none)
     assert "fashion_mnist / my_conv is not in this run yet" in html
-    assert "mnist / my_dense, reconstruction loss, α 50 %: ours 30, reference 20.52" in html
+    assert "mnist / my_dense, reconstruction loss, alpha 0.5: ours 30, reference 20.52" in html
     assert "ours 0.95, reference 0.9914" in html and "|ours - reference| &lt;= 0.01" in html
     assert html.count("Claim ") == 6
     # the verdict first: one doctored cell of each MNIST pair is outside, Fashion-MNIST is absent

@@ -13,7 +13,7 @@ predictions use).
 
 All methods are batched over images (and over noise samples or path steps).
 Google PAIR's ``saliency`` package computes the same maps one image per call
-(the tests check that both agree); its SmoothGrad makes one model call per
+(the tests check that both give the same maps); its SmoothGrad makes one model call per
 noise sample and image, 6 times slower than the batched version here.
 
 Every method, built-in or added, is a

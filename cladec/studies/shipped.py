@@ -71,7 +71,7 @@ SHIPPED_BUNDLE = FolderKind(
     "a cladec bundle of shipped models (manifest.json and entries)", _is_bundle
 )
 
-#: Two measurements of one model on one machine agree to float rounding; across
+#: Two measurements of one model on one machine match to float rounding; across
 #: CPUs with other instruction sets the sums may round a little differently.
 REL_TOL = 1e-4
 

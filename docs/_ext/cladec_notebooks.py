@@ -164,8 +164,23 @@ def _admonition_text(match: re.Match) -> str:
     return f"**{title}**\n\n{body}\n\n"
 
 
+_DROPDOWN = re.compile(
+    r"^\.\. dropdown::[ \t]*(?P<title>.*)\n(?P<body>(?:[ \t]*\n|[ \t]+.*\n?)*)", re.M
+)
+_OPTIONS = re.compile(r"\A(?:[ \t]+:[a-z-]+:(?:[ \t].*)?\n)+")  # :open:, :color: info, ...
+
+
+def _dropdown_text(match: re.Match) -> str:
+    # Jupyter's markdown renders HTML's own collapsible block
+    title = match["title"].strip() or "More detail"
+    body = textwrap.dedent(_OPTIONS.sub("", match["body"], count=1)).strip("\n")
+    return f"<details><summary>{title}</summary>\n\n{body}\n\n</details>\n\n"
+
+
 def clean_markdown(text: str) -> str:
-    """Markdown without reST: roles become their words or code, admonitions a bold title."""
+    """Markdown without reST: roles become their words or code, admonitions a bold title,
+    dropdowns an HTML ``<details>`` block."""
+    text = _DROPDOWN.sub(_dropdown_text, text)
     text = _ADMONITION.sub(_admonition_text, text)
     return _ROLE.sub(_role_text, text)
 

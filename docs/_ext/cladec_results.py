@@ -86,11 +86,12 @@ _METRIC_NAMES = {
     "classification_loss": "classification loss",
     "evaluation_accuracy": "evaluation accuracy",
 }
+# the tables use the glossary's names in full (docs/glossary.rst, "Names used on this site")
 _SHORT_NAMES = {
     "total_loss": "total loss",
-    "reconstruction_loss": "recon. loss",
-    "classification_loss": "class. loss",
-    "evaluation_accuracy": "eval. acc.",
+    "reconstruction_loss": "reconstruction loss",
+    "classification_loss": "classification loss",
+    "evaluation_accuracy": "evaluation accuracy",
 }
 _PROVENANCE_ORDER = [
     "status",
@@ -120,10 +121,6 @@ def _text(value) -> str:
     for char in "|*`_":
         text = text.replace(char, "\\" + char)
     return text
-
-
-def _percent(alpha: float) -> str:
-    return format(round(alpha * 100, 4), "g")
 
 
 def _number(value, metric: str) -> str:
@@ -200,7 +197,9 @@ def symmetric_view(comparison) -> str:
         groups.setdefault((cell["dataset"], cell["layer"], cell["eval"]), []).append(cell)
     parts = []
     for (dataset, layer, metric), cells in groups.items():
-        where = ", ".join("RefAE" if c["alpha"] is None else f"α = {c['alpha']:g}" for c in cells)
+        where = ", ".join(
+            "RefAE" if c["alpha"] is None else f"alpha = {c['alpha']:g}" for c in cells
+        )
         gaps = sorted({round(100 * (c["reference"] - c["ours"]) / c["reference"]) for c in cells})
         span = f"{gaps[0]} %" if len(gaps) == 1 else f"{gaps[0]} to {gaps[-1]} %"
         parts.append(
@@ -266,7 +265,7 @@ def summary_sentences(rows, targets_csv: Path = TARGETS_CSV) -> list[str]:
         'the class the classifier chose": the decoder trained with the true labels draws '
         f"MNIST's {refae['n_misread']} misread digits as their true class more often than "
         f"RefAE does ({100 * labels['as_true']:.1f} % against {100 * refae['as_true']:.1f} % "
-        "at α = 0.99, :ref:`the table of both targets <which-labels>`), so its figures partly correct the classifier "
+        "at alpha = 0.99, :ref:`the table of both targets <which-labels>`), so its figures partly correct the classifier "
         "instead of showing its mistakes.",
         "",
     ]
@@ -411,11 +410,11 @@ def _table_part(rows, pair) -> list[str]:
     header = [""]
     for metric in EVAL_METRICS:
         header += [_SHORT_NAMES[metric], "(ref.)"]
-    header += ["agree", "acc. on x̂"]
+    header += ["agreement", "fidelity"]
     body = []
     for column in ["classifier", "refAE", *ALPHA_GRID]:
         label = {"classifier": "classifier", "refAE": "RefAE"}.get(column)
-        record = [label or f"α {_percent(column)} %"]
+        record = [label or f"alpha {column:g}"]
         for metric in EVAL_METRICS:
             text = _number(layout_cell(_row(ours, column), metric), metric)
             if judged.get((metric, column)) is False:
@@ -435,7 +434,7 @@ def _outside_part(rows) -> list[str]:
         return ["Every judged cell of this run is within tolerance.", ""]
     lines = []
     for c in outside:
-        column = c["column"] if c["alpha"] is None else f"α {c['column']} %"
+        column = c["column"] if c["alpha"] is None else f"alpha {c['alpha']:g}"
         lines.append(
             f"- {c['dataset']} / {c['layer']}, {_METRIC_NAMES[c['eval']]}, {column}: "
             f"ours {c['ours']:.4g}, reference {c['reference']:.4g} "

@@ -30,8 +30,8 @@ def _model(row: dict) -> str:
         return "RefAE (baseline)"
     alpha = format(row["alpha"], "g")
     if row["alpha"] == 0:
-        return f"ClaDec α = {alpha} (both targets)"
-    return f"ClaDec α = {alpha}, {'true labels' if row['target'] == 'labels' else 'predictions'}"
+        return f"ClaDec alpha {alpha} (both targets)"
+    return f"ClaDec alpha {alpha}, {'true labels' if row['target'] == 'labels' else 'predictions'}"
 
 
 def _percent(value) -> str:
