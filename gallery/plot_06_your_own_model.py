@@ -263,7 +263,7 @@ print(f"one digit of {read['n_misread']} is {100 / read['n_misread']:.1f} points
 # * Run the checklist on a model of your own (``keras.models.load_model``):
 #   0.3 s once the model is loaded. Look for the FAIL lines and what each names.
 # * Explain ``pool_b`` instead of ``features``: training a RefAE and a sweep
-#   takes about 30 min on our machine (this page's: 365 s and 1,655 s), over
+#   takes about 34 min on our machine (this page's: 365 s and 1,655 s), over
 #   5 min. Look for reconstructions close to RefAE's. In a lab, use the
 #   shipped variant: tutorial 02's ``my_conv``, also a wide feature map.
 print(f"training this example's models from scratch: {training_cost(run, second):,.0f} s")
