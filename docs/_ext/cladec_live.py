@@ -5,7 +5,10 @@ At ``builder-inited`` this extension
 * installs the pinned ``onnxruntime-web`` of ``docs/_live/package-lock.json``
   with ``npm ci`` into ``docs/_generated/npm`` (once; a later build reuses
   it while the lock file is unchanged), and copies its WebAssembly build into
-  ``_generated/site-extra/live/ort/``. The 14.8 MB ``.wasm`` is also written
+  ``_generated/site-extra/live/ort/``. Where npm is missing (a fresh Debian
+  has no Node.js), it takes the same package's tarball from the npm registry
+  and checks it against the lock file's integrity hash before unpacking the
+  three files the page needs; The 14.8 MB ``.wasm`` is also written
   gzipped (3.8 MB): the page fetches the small copy and unpacks it with the
   browser's ``DecompressionStream``, so a plain static server (``python -m
   http.server``) sends a quarter of the bytes;
@@ -20,11 +23,16 @@ The page itself is ``docs/live.rst``; its script is ``_static/cladec-live.js``.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import subprocess
+import tarfile
+import urllib.request
+from io import BytesIO
 from pathlib import Path
 
 from sphinx.errors import ExtensionError
@@ -40,42 +48,96 @@ LIVE_DIR = DOCS / "_generated" / "site-extra" / "live"
 WEB_MODELS = REPO / "cladec" / "web_models"
 #: What the page needs of the package: the script, its WebAssembly glue and binary.
 RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-NPM_HINT = "install Node.js's npm (Debian: apt-get install npm)"
+REGISTRY = "https://registry.npmjs.org"
 
 
 def _lock_digest() -> str:
     return hashlib.sha256((LOCK_DIR / "package-lock.json").read_bytes()).hexdigest()
 
 
-def install_runtime() -> Path:
-    """``npm ci`` the pinned onnxruntime-web (once per lock file); return its ``dist`` folder."""
-    dist = NPM_DIR / "node_modules" / "onnxruntime-web" / "dist"
-    stamp = NPM_DIR / ".lock-sha256"
-    if stamp.is_file() and stamp.read_text() == _lock_digest() and dist.is_dir():
-        return dist
-    npm = shutil.which("npm")
-    if npm is None:
+def _locked() -> dict:
+    lock = json.loads((LOCK_DIR / "package-lock.json").read_text())
+    return lock["packages"]["node_modules/onnxruntime-web"]
+
+
+def unpack_checked(tarball: bytes, integrity: str, dist: Path) -> None:
+    """Check ``tarball`` against an npm ``integrity`` (``sha512-<base64>``), then unpack the runtime.
+
+    Only the files the page needs leave the archive, by name, into ``dist``.
+    """
+    algorithm, _, expected = integrity.partition("-")
+    if algorithm not in ("sha512", "sha384", "sha256"):
         raise ExtensionError(
-            f"the live page needs onnxruntime-web from the npm registry, and npm is missing: {NPM_HINT}"
+            f"unknown integrity {integrity[:16]!r}; accepted: sha512, sha384, sha256"
         )
-    shutil.rmtree(NPM_DIR, ignore_errors=True)
-    NPM_DIR.mkdir(parents=True)
+    actual = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
+    if actual != expected:
+        raise ExtensionError(
+            f"the onnxruntime-web tarball does not match the lock file's {algorithm} "
+            f"({actual[:16]}... against {expected[:16]}...): nothing was unpacked"
+        )
+    with tarfile.open(fileobj=BytesIO(tarball), mode="r:gz") as archive:
+        members = {m.name: m for m in archive.getmembers() if m.isfile()}
+        missing = [f for f in RUNTIME_FILES if f"package/dist/{f}" not in members]
+        if missing:
+            raise ExtensionError(f"the onnxruntime-web tarball lacks {missing}")
+        dist.mkdir(parents=True, exist_ok=True)
+        for name in RUNTIME_FILES:
+            data = archive.extractfile(members[f"package/dist/{name}"]).read()
+            (dist / name).write_bytes(data)
+
+
+def _from_registry(dist: Path) -> None:
+    locked = _locked()
+    registry = os.environ.get("npm_config_registry", "").strip().rstrip("/") or REGISTRY
+    url = f"{registry}/onnxruntime-web/-/onnxruntime-web-{locked['version']}.tgz"
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            tarball = response.read()
+    except OSError as exc:
+        raise ExtensionError(
+            f"npm is missing and {url} could not be read ({exc}): install Node.js's npm, "
+            "or let the build reach the npm registry"
+        ) from exc
+    unpack_checked(tarball, locked["integrity"], dist)
+
+
+def _npm_ci(npm: str) -> None:
     for name in ("package.json", "package-lock.json"):
         shutil.copy2(LOCK_DIR / name, NPM_DIR / name)
     command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
     result = subprocess.run(command, cwd=NPM_DIR, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not dist.is_dir():
+    if result.returncode != 0:
         raise ExtensionError(
             f"npm ci of docs/_live/package-lock.json failed (exit {result.returncode}):\n"
             f"{result.stderr.strip()[-2000:]}"
         )
+
+
+def install_runtime() -> Path:
+    """Install the pinned onnxruntime-web (once per lock file); return its ``dist`` folder.
+
+    With npm: ``npm ci``. Without: the registry's tarball, checked against the lock file.
+    """
+    dist = NPM_DIR / "node_modules" / "onnxruntime-web" / "dist"
+    stamp = NPM_DIR / ".lock-sha256"
+    if stamp.is_file() and stamp.read_text() == _lock_digest() and dist.is_dir():
+        return dist
+    shutil.rmtree(NPM_DIR, ignore_errors=True)
+    NPM_DIR.mkdir(parents=True)
+    npm = shutil.which("npm")
+    if npm is not None:
+        _npm_ci(npm)
+    else:
+        _from_registry(dist)
+    if not all((dist / name).is_file() for name in RUNTIME_FILES):
+        raise ExtensionError(f"onnxruntime-web was installed without {RUNTIME_FILES}")
     stamp.write_text(_lock_digest())
     return dist
 
 
 def _runtime_version() -> str:
-    lock = json.loads((LOCK_DIR / "package-lock.json").read_text())
-    return lock["packages"]["node_modules/onnxruntime-web"]["version"]
+    return _locked()["version"]
 
 
 def _copy_if_changed(source: Path, target: Path) -> None:
