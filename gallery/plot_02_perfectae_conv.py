@@ -25,8 +25,8 @@ has thrown away by this depth - and at what alpha that changes.
 
 Read tutorial 01 first: it defines the terms used here.
 
-**Run time** on our 2-core machine: 54 s with the models shipped with the
-package. Training them instead costs what the last cell prints.
+**Run time** on our 2-core machine, with the models shipped with the package:
+22 s in the site's build. Training them instead costs what the last cell prints.
 """
 
 # %%

@@ -24,8 +24,8 @@ claim. The same models run in your browser on :doc:`/live`.
 - look at one class's reconstructions
 - compare how two layers draw misread images
 
-**Run time** on our 2-core machine: 55 s with the models shipped with the
-package. Training them instead (five :term:`evaluation classifiers
+**Run time** on our 2-core machine, with the models shipped with the package:
+32 s in the site's build. Training them instead (five :term:`evaluation classifiers
 <evaluation classifier>` among them) costs what the last cell prints.
 """
 

@@ -24,8 +24,8 @@ trains). The steps are the ones you would take with any model.
 - choose the layer and the alphas to explain
 - read ClaDec against RefAE and the :term:`noise floor`
 
-**Run time** on our 2-core machine: about 15 s with the models shipped with
-the package. With a model of your own, the first run trains its decoders
+**Run time** on our 2-core machine, with the models shipped with the package:
+13 s in the site's build. With a model of your own, the first run trains its decoders
 (minutes per alpha under ``quick``, tens of minutes under ``full``).
 """
 
