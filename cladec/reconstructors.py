@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ._cluster import fit_across_workers
 from .exceptions import InvalidInputError
 from .history import TERMS, TrainingHistory
 from .losses import DEFAULT_LOSS, get_loss, total_loss
@@ -130,7 +131,8 @@ class ReconstructionSweep(keras.Model):
             for tracker, value in zip(trackers, values):
                 tracker.update_state(value)
         # Under a tf.distribute strategy each replica's mean covers its share of
-        # the batch; the gradients are summed over replicas, so scale down.
+        # the batch; the gradients are summed over replicas, so scale down (on
+        # several machines, num_replicas_in_sync counts every worker's replicas).
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         return tf.add_n(totals) / float(replicas)
 
@@ -275,14 +277,16 @@ def fit_reconstructors(
     # model the same batches in a sweep as alone, whatever its set-up consumed.
     keras.utils.set_random_seed(int(seed))
     start = time.perf_counter()
-    fitted = sweep.fit(
-        inputs,
-        targets(x, y),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=0,
-        validation_data=validation,
-        callbacks=[*lines, *callbacks],
-    )
+    wanted = targets(x, y)
+    with fit_across_workers(sweep, inputs, wanted):
+        fitted = sweep.fit(
+            inputs,
+            wanted,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+            validation_data=validation,
+            callbacks=[*lines, *callbacks],
+        )
     return sweep.member_histories(fitted.history, time.perf_counter() - start)

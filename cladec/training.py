@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import _forward
+from . import _cluster, _forward
 from .history import TrainingHistory
 from .losses import classification_loss
 
@@ -158,17 +158,19 @@ def fit_classifier(
         return text
 
     lines = [_EpochLines(epochs, log, describe)] if log else []
+    targets = _one_hot(y, num_classes)
     start = time.perf_counter()
-    fitted = model.fit(
-        x,
-        _one_hot(y, num_classes),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=0,
-        validation_data=validation,
-        callbacks=[*lines, *callbacks],
-    )
+    with _cluster.fit_across_workers(model, x, targets):
+        fitted = model.fit(
+            x,
+            targets,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+            validation_data=validation,
+            callbacks=[*lines, *callbacks],
+        )
     return TrainingHistory(
         {k: [float(v) for v in vs] for k, vs in fitted.history.items()},
         time.perf_counter() - start,

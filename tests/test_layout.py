@@ -29,7 +29,18 @@ LAYERS = [
         },
     ),
     ("data", {"_data_files", "_data_sources", "dataset_registry", "datasets"}),
-    ("models", {"losses", "history", "_forward", "training", "reconstructors", "architectures"}),
+    (
+        "models",
+        {
+            "losses",
+            "history",
+            "_forward",
+            "_cluster",
+            "training",
+            "reconstructors",
+            "architectures",
+        },
+    ),
     (
         "store",
         {

@@ -30,7 +30,7 @@ from typing import Any
 
 import h5py
 
-from .. import config
+from .. import _cluster, config
 from .._atomic import atomic_dir, sha256_file
 from .._ownership import (
     ENTRY_FOLDER,
@@ -84,7 +84,7 @@ def _record_use(key: str, context: dict) -> None:
     which models the site uses and how to rebuild each one.
     """
     target = os.environ.get("CLADEC_RECORD_MODELS", "").strip()
-    if target:
+    if target and _cluster.is_chief():  # one line per model, not one per worker
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"key": key, "context": context}, default=str) + "\n")
 
@@ -175,11 +175,14 @@ class ModelStore:
             meta = _read_meta(path, store_key(fields))
             model = _load_weights(path, build, meta.get("weights_sha256"))
         except Exception as exc:  # noqa: BLE001 - any damage means: retrain
-            removed = remove_owned(path, ENTRY_FOLDER)
+            chief = _cluster.is_chief()  # only the chief writes the store, removals included
+            removed = chief and remove_owned(path, ENTRY_FOLDER)
             fate = (
                 "it is removed and the model will be retrained"
                 if removed
                 else "it also holds files cladec did not write, so it is kept: move it away"
+                if chief
+                else "it is kept: only the cluster's chief writes the store"
             )
             warnings.warn(
                 f"cladec model cache: entry {path} is unreadable or corrupted ({exc}); {fate}",
@@ -249,9 +252,15 @@ class ModelStore:
 
         Returns
         -------
-        Path
-            The entry folder (an existing entry is replaced).
+        Path or None
+            The entry folder (an existing entry is replaced); ``None`` on a
+            worker of a cluster that is not its chief, which writes nothing.
         """
+        # Every worker of a cluster trains the same models and only the chief stores them, so
+        # no entry has two writers. Saving is partly collective: the others save elsewhere.
+        if not _cluster.is_chief():
+            _cluster.save_elsewhere(model)
+            return None
         path = self.path_for(fields)
         with atomic_dir(path, replaces=ENTRY_FOLDER) as tmp:
             _save_weights(model, tmp / WEIGHTS)
@@ -302,7 +311,8 @@ class ModelStore:
         ModelNotAvailable
             When a model must be trained and ``CLADEC_TRAIN=never``.
         """
-        found = [self.find(r.fields, r.build) for r in requests]
+        # under a multi-worker strategy, every worker must serve or train the same models
+        found = _cluster.agreed_lookup(requests, self._holds, lambda r, b: self.find(r.fields, b))
         for request, hit in zip(requests, found):
             if hit is not None and log:
                 log(f"{request.label}: {hit[1].describe()}")
@@ -320,6 +330,12 @@ class ModelStore:
         for request in requests:
             _record_use(store_key(request.fields), request.context)
         return found
+
+    def _holds(self, request: ModelRequest) -> bool:
+        """Whether the cache or the shipped models list the model (its weights are not read)."""
+        listed = self.bundle.manifest.get("entries", {}) if self.bundle is not None else {}
+        held = (self.path_for(request.fields) / META).is_file()
+        return held or self.key(request.fields) in listed
 
     def _record_trained(self, request, outcome: Trained, seconds, sweep_size, save) -> ModelRecord:
         meta = {
