@@ -31,9 +31,14 @@ def _install(session: nox.Session, extras: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (it builds the quick site once for the browser test)."""
+    """Run the test suite on two pytest-xdist workers (``-- -n 0`` runs it in one process).
+
+    One worker builds the site and runs the browser and notebook tests, the
+    other runs the rest, a module at a time (``conftest.py`` groups them).
+    """
     _install(session, "test,docs")
-    session.run("pytest", *session.posargs, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+    workers = os.environ.get("CLADEC_TEST_WORKERS", "2")
+    session.run("pytest", "-n", workers, *session.posargs, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 @nox.session

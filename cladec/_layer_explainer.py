@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,6 +25,21 @@ from .training import predict_batched, seed_everything
 from .units import resolve_units
 
 __all__ = ["LayerExplainer", "as_model", "read_state"]
+
+# One encoder model per (classifier, layer), shared by every explainer of that
+# layer: the remembered forward passes are keyed by the model, so the decoders
+# of an alpha sweep then read the test set's codes from one pass, not one each.
+_encoders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _shared_encoder(classifier: keras.Model, layer_name: str) -> keras.Model:
+    by_layer = _encoders.setdefault(classifier, {})
+    if layer_name not in by_layer:
+        by_layer[layer_name] = keras.Model(
+            classifier.input, classifier.get_layer(layer_name).output, name=f"encoder_{layer_name}"
+        )
+    return by_layer[layer_name]
+
 
 _REFERENCE = {"epochs": 10, "batch_size": 32, "learning_rate": 5e-3, "epsilon": 1e-4}
 #: The training loop's version, part of every decoder's and RefAE's store key.
@@ -124,9 +140,7 @@ class LayerExplainer:
             explained subset.
         """
         if self._encoder_model is None:
-            self._encoder_model = keras.Model(
-                self.classifier.input, self.layer.output, name=f"encoder_{self.layer_name}"
-            )
+            self._encoder_model = _shared_encoder(self.classifier, self.layer_name)
         codes = predict_batched(self._encoder_model, as_images(x, self.image_shape))
         return codes.reshape(codes.shape[0], -1).astype(np.float32)
 

@@ -195,7 +195,9 @@ class ClaDec(LayerExplainer):
             If the explainer is not fitted (nor loaded) yet.
         """
         self._check_fitted()
-        codes = self.layer_codes(x)[:, self.unit_indices]
+        codes = self.layer_codes(x)
+        if not np.array_equal(self.unit_indices, np.arange(codes.shape[1])):
+            codes = codes[:, self.unit_indices]  # a copy: skipped when every unit is read
         return predict_batched(self.decoder, codes, batch_size).astype(np.float32)
 
     def key_fields(self, epochs, batch_size, seed, data_hash, decoder) -> dict:

@@ -370,24 +370,28 @@ def misread_readings(classifier: keras.Model, x, x_hat, y, *, batch_size: int = 
     dict
         ``n_misread`` (int), and the fractions of misread images whose
         reconstruction is read as the predicted class (``as_predicted``), as
-        the true class (``as_true``) or as a third class (``as_other``);
-        ``agreement`` over all images.
+        the true class (``as_true``) or as a third class (``as_other``).
+        Only the misread images are reconstructed (about 1 in 100 on MNIST);
+        :func:`fidelity` gives the agreement over all images.
     """
     images = as_images(x, image_shape_of(classifier))
     labels = as_labels(y, len(images), int(classifier.output_shape[-1]))
-    rebuilt = _resolve_reconstructions(x_hat, images, batch_size)
+    if not hasattr(x_hat, "reconstruct"):
+        x_hat = _resolve_reconstructions(x_hat, images, batch_size)  # checks the shape
     pred_x = predict_batched(classifier, images, batch_size).argmax(axis=1)
+    wrong = np.flatnonzero(pred_x != labels)
+    if not wrong.size:
+        return {"n_misread": 0, **dict.fromkeys(("as_predicted", "as_true", "as_other"), np.nan)}
+    rebuilt = _resolve_reconstructions(
+        x_hat if hasattr(x_hat, "reconstruct") else x_hat[wrong], images[wrong], batch_size
+    )
     pred_hat = predict_batched(classifier, rebuilt, batch_size).argmax(axis=1)
-    wrong = pred_x != labels
-    n = int(wrong.sum())
-    share = (lambda mask: float(np.mean(mask[wrong]))) if n else (lambda mask: float("nan"))
-    as_predicted, as_true = pred_hat == pred_x, pred_hat == labels
+    as_predicted, as_true = pred_hat == pred_x[wrong], pred_hat == labels[wrong]
     return {
-        "n_misread": n,
-        "as_predicted": share(as_predicted),
-        "as_true": share(as_true),
-        "as_other": share(~as_predicted & ~as_true),
-        "agreement": float(np.mean(pred_x == pred_hat)),
+        "n_misread": int(wrong.size),
+        "as_predicted": float(np.mean(as_predicted)),
+        "as_true": float(np.mean(as_true)),
+        "as_other": float(np.mean(~as_predicted & ~as_true)),
     }
 
 

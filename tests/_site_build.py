@@ -36,6 +36,8 @@ GENERATED_IN_DOCS = (
     "sg_execution_times.rst",
     "__pycache__",
 )
+# Its environment is made while the site builds.
+NOTEBOOK_TEST = "test_notebooks_run_from_the_wheel_alone"
 # Pages that the gallery itself generates and that are not tutorials.
 GALLERY_NON_EXAMPLES = {"index.html", "sg_execution_times.html"}
 
@@ -206,9 +208,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Site:
+def site(tmp_path_factory, request) -> Site:
     """The site, built once per run (or taken from CLADEC_SITE_DIR), served on 127.0.0.1."""
     _require_browser()
+    if any(item.name == NOTEBOOK_TEST for item in request.session.items):
+        from _wheel_env import start_early
+
+        start_early(tmp_path_factory.mktemp("wheel_env"))
     given = os.environ.get("CLADEC_SITE_DIR", "").strip()
     tmp = tmp_path_factory.mktemp("cladec_site")
     if given:

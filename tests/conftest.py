@@ -61,6 +61,48 @@ def diff_classifier(mnist_small):
     return _short_trained("diff", mnist_small, epochs=2)
 
 
+# Under pytest-xdist (``nox -s tests`` runs ``-n 2``) the tests that need the
+# built site all run on one worker, so the site is built once, and they start
+# first, being the longest chain; the other tests go out a module at a time,
+# so a module's fixtures (a shipped run, a trained classifier) are set up once.
+# (xdist's own ``loadgroup`` does not group under pytest 9, which ignores the
+# node ids it rewrites; a scheduler of our own groups by file instead.)
+SITE_FILES = frozenset({"test_site.py", "test_live_page.py", "test_teaching_pages.py"})
+SITE_GROUP = "built-site"
+
+
+def _scope_of(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return SITE_GROUP if path.rsplit("/", 1)[-1] in SITE_FILES else path
+
+
+def pytest_collection_modifyitems(config, items):
+    stray = sorted(
+        {i.nodeid.split("::", 1)[0] for i in items if "site" in getattr(i, "fixturenames", ())}
+        - {i.nodeid.split("::", 1)[0] for i in items if _scope_of(i.nodeid) == SITE_GROUP}
+    )
+    if stray:
+        raise pytest.UsageError(
+            f"{', '.join(stray)} use the built site: add them to SITE_FILES in tests/conftest.py "
+            "so that one xdist worker builds it"
+        )
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SiteFirstScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope_of(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if SITE_GROUP in self.workqueue:
+                self.workqueue.move_to_end(SITE_GROUP, last=False)
+            super()._assign_work_unit(node)
+
+    return SiteFirstScheduling(config, log)
+
+
 # In CI (CLADEC_FAIL_ON_SKIP=1, set by .ci/run) a skipped test fails the run:
 # a missing dependency or data source must not turn a check into a silent skip.
 def pytest_sessionfinish(session, exitstatus):

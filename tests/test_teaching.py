@@ -35,7 +35,9 @@ def _stated_seconds() -> dict[str, float]:
     stated = {}
     for section in re.split(r"\n\.\. _exercise-", text)[1:]:
         script = re.search(r"literalinclude:: exercises/(\w+)\.py", section)
-        seconds = re.search(r"Run time: under a minute \((\d+) s on ours\)", section.replace("\n", " "))
+        seconds = re.search(
+            r"Run time: under a minute \((\d+) s on ours\)", section.replace("\n", " ")
+        )
         if script:
             assert seconds, f"the exercise of {script[1]}.py states no run time"
             stated[script[1]] = float(seconds[1])

@@ -202,10 +202,11 @@ def _average_ranks(row: np.ndarray) -> np.ndarray:
     ranks = np.empty(row.size, np.float64)
     sorted_values = row[order]
     # Tied values share the mean of the ranks they span (Spearman's convention).
-    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    first = np.r_[True, sorted_values[1:] != sorted_values[:-1]]
+    starts = np.flatnonzero(first)
     ends = np.r_[starts[1:], row.size]
-    for start, end in zip(starts, ends):
-        ranks[order[start:end]] = (start + end - 1) / 2.0
+    # one array operation instead of a loop over tie groups (784 pixels, 30 maps a table)
+    ranks[order] = ((starts + ends - 1) / 2.0)[np.cumsum(first) - 1]
     return ranks
 
 
