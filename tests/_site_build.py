@@ -207,10 +207,26 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.requests.append((urllib.parse.urlsplit(self.path).path, status))
 
 
+@dataclass
+class BuiltSite:
+    root: Path
+    source_gallery: Path
+    home: str
+
+    def printed(self, tutorial: str) -> str:
+        """What a tutorial printed in the build (every output block, in order), as plain text."""
+        import html
+        import re
+
+        page = (self.root / "auto_examples" / f"{tutorial}.html").read_text(encoding="utf-8")
+        blocks = re.findall(r'class="sphx-glr-script-out[^"]*".*?<pre>(.*?)</pre>', page, re.S)
+        assert blocks, f"{tutorial}.html shows no printed output"
+        return "\n".join(html.unescape(re.sub(r"<[^>]+>", "", b)) for b in blocks)
+
+
 @pytest.fixture(scope="session")
-def site(tmp_path_factory, request) -> Site:
-    """The site, built once per run (or taken from CLADEC_SITE_DIR), served on 127.0.0.1."""
-    _require_browser()
+def built_site(tmp_path_factory, request) -> BuiltSite:
+    """The site, built once per run under ``full`` from the shipped models (or CLADEC_SITE_DIR)."""
     if any(item.name == NOTEBOOK_TEST for item in request.session.items):
         from _wheel_env import start_early
 
@@ -220,11 +236,15 @@ def site(tmp_path_factory, request) -> Site:
     if given:
         root = Path(given).expanduser().resolve()
         assert (root / "index.html").is_file(), f"CLADEC_SITE_DIR={given} holds no index.html"
-        source_gallery = GALLERY
-    else:
-        root = _build_site(tmp)
-        source_gallery = tmp / "src" / "gallery"
+        return BuiltSite(root, GALLERY, _site_home(tmp))
+    return BuiltSite(_build_site(tmp), tmp / "src" / "gallery", _site_home(tmp))
 
+
+@pytest.fixture(scope="session")
+def site(built_site) -> Site:
+    """The built site, served on 127.0.0.1 for the browser tests."""
+    _require_browser()
+    root, source_gallery = built_site.root, built_site.source_gallery
     requests: list = []
     handler = type("SiteHandler", (_Handler,), {"requests": requests, "lock": threading.Lock()})
     server = http.server.ThreadingHTTPServer(
@@ -235,7 +255,7 @@ def site(tmp_path_factory, request) -> Site:
     thread.start()
     host, port = server.server_address[:2]
     try:
-        yield Site(root, f"http://{host}:{port}/", requests, source_gallery, _site_home(tmp))
+        yield Site(root, f"http://{host}:{port}/", requests, source_gallery, built_site.home)
     finally:
         server.shutdown()
         server.server_close()

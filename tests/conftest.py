@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from _site_build import browser, site  # noqa: E402,F401 (the built site, for every module)
+from _site_build import browser, built_site, site  # noqa: E402,F401 (the built site, for every module)
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +67,9 @@ def diff_classifier(mnist_small):
 # so a module's fixtures (a shipped run, a trained classifier) are set up once.
 # (xdist's own ``loadgroup`` does not group under pytest 9, which ignores the
 # node ids it rewrites; a scheduler of our own groups by file instead.)
-SITE_FILES = frozenset({"test_site.py", "test_live_page.py", "test_teaching_pages.py"})
+SITE_FILES = frozenset(
+    {"test_site.py", "test_live_page.py", "test_teaching_pages.py", "test_tutorial_printed.py"}
+)
 SITE_GROUP = "built-site"
 
 
@@ -78,7 +80,11 @@ def _scope_of(nodeid: str) -> str:
 
 def pytest_collection_modifyitems(config, items):
     stray = sorted(
-        {i.nodeid.split("::", 1)[0] for i in items if "site" in getattr(i, "fixturenames", ())}
+        {
+            i.nodeid.split("::", 1)[0]
+            for i in items
+            if "built_site" in getattr(i, "fixturenames", ())
+        }
         - {i.nodeid.split("::", 1)[0] for i in items if _scope_of(i.nodeid) == SITE_GROUP}
     )
     if stray:
@@ -99,6 +105,14 @@ def pytest_xdist_make_scheduler(config, log):
             if SITE_GROUP in self.workqueue:
                 self.workqueue.move_to_end(SITE_GROUP, last=False)
             super()._assign_work_unit(node)
+
+        def _reschedule(self, node) -> None:
+            # xdist queues the next module on a worker with two tests left; behind
+            # the notebook test (minutes) it would wait there while the other worker idles
+            site = self.assigned_work.get(node, {}).get(SITE_GROUP)
+            if site is not None and not all(site.values()) and self.workqueue:
+                return
+            super()._reschedule(node)
 
     return SiteFirstScheduling(config, log)
 

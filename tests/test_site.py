@@ -287,6 +287,20 @@ def _wait(predicate, timeout: float, interval: float = 0.2):
     return value
 
 
+def _settle(requests: list, quiet: float = 0.1, longest: float = 2.0) -> None:
+    """Wait until the server has answered no new request for ``quiet`` seconds.
+
+    Fonts and late images are requested after the load event; a fixed pause
+    per page cost half a minute over the site's 112 pages, and most need none.
+    """
+    deadline = time.monotonic() + longest
+    seen, since = len(requests), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet:
+        time.sleep(0.02)
+        if len(requests) != seen:
+            seen, since = len(requests), time.monotonic()
+
+
 def _screenshot(driver, path: Path, max_height: int = 16000) -> Path:
     import base64
 
@@ -334,7 +348,7 @@ def _visit(driver, site: Site, rel: str, screenshot_dir: Path | None) -> PageRep
     if screenshot_dir is not None:
         name = rel.removesuffix(".html").replace("/", "__") + ".png"
         report.screenshot = _screenshot(driver, screenshot_dir / name)
-    time.sleep(0.3)  # let late requests (fonts) reach the server log
+    _settle(site.requests)  # let late requests (fonts) reach the server log
     report.console_errors = [
         entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"
     ]

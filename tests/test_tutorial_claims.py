@@ -1,12 +1,16 @@
 """What the tutorials' prose claims, checked on the models shipped with the package.
 
 With the models fixed, every number a tutorial prints is fixed, so each claim
-its prose makes is asserted here, with the threshold stated. The models come
-from the pretrained bundle only: the cache is empty and training is forbidden,
-so a model missing from the bundle fails these tests instead of training.
+its prose makes is asserted, with the threshold stated. Where a tutorial
+prints the numbers a claim rests on, ``test_tutorial_printed.py`` reads them
+from the built site. The claims here are recomputed from the pretrained
+bundle alone: the cache is empty and training is forbidden, so a model
+missing from the bundle fails these tests instead of training.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
@@ -71,23 +75,6 @@ def test_classifiers_reach_the_reference_accuracy(shipped):
     assert shipped("fashion_mnist", "my_dense").trained_classifier.test_accuracy >= 0.915
 
 
-def test_mnist_dense_refae_keeps_more_of_the_input_and_alpha_half_barely_changes(shipped):
-    loss = _losses(shipped("mnist", "my_dense"))
-    assert loss["RefAE"] < loss[0.0] / 2  # plot_01: RefAE far sharper than ClaDec
-    assert abs(loss[0.5] / loss[0.0] - 1) < 0.10  # plot_01: up to 0.5 the rows barely change
-    assert loss[0.999] > 2 * loss[0.0]  # plot_01: the jump at 0.999
-
-
-def test_mnist_conv_is_near_perfect_until_high_alpha(shipped):
-    conv = _losses(shipped("mnist", "my_conv"))
-    dense = _losses(shipped("mnist", "my_dense"))
-    assert conv[0.0] < dense[0.0] / 5  # plot_02: the conv code keeps nearly everything
-    assert conv[0.5] < 1.1 * conv[0.0]  # plot_02: barely moves up to 0.5
-    assert 1.2 * conv[0.0] < conv[0.99] < 2 * conv[0.0]  # plot_02: grows by about half at 0.99
-    assert conv[0.99] < dense[0.0] / 6  # plot_02: less than a sixth of the dense layer's loss
-    assert conv[0.999] > 10 * conv[0.0]  # plot_02: jumps more than tenfold at 0.999
-
-
 def test_misread_digits_at_099_are_drawn_as_the_truth_more_often_than_at_0(shipped):
     run = shipped("mnist", "my_dense")
     data = run.data
@@ -117,7 +104,6 @@ def test_misread_digits_at_099_are_drawn_as_the_truth_more_often_than_at_0(shipp
 
 def _prose(script: str) -> str:
     """A tutorial's text as a reader reads it: comment lines joined, whitespace collapsed."""
-    import re
     from pathlib import Path
 
     source = (Path(__file__).resolve().parents[1] / "gallery" / script).read_text(encoding="utf-8")
@@ -240,53 +226,7 @@ def saliency_runs(shipped):
     return run, own
 
 
-@pytest.fixture(scope="module")
-def faithfulness(saliency_runs):
-    """The tutorial's faithfulness table: the same digits, maps and steps."""
-    from cladec.saliency import comparison
-
-    run, own = saliency_runs
-    x = run.data.x_test[:TUTORIAL_05_DIGITS, ..., None] / np.float32(255)
-    maps = comparison.method_maps(
-        run.classifier,
-        x,
-        cladec={
-            "ClaDec, true labels": (run.cladec[0.99], run.refae, "magnitude"),
-            "ClaDec, predictions": (own.cladec[0.99], run.refae, "magnitude"),
-        },
-        layer="my_conv",
-    )
-    rows, _ = comparison.faithfulness_table(run.classifier, x, maps, steps=TUTORIAL_05_STEPS)
-    return {(r["method"], r["mode"]): r["area"] for r in rows}
-
-
 TUTORIAL_05_DIGITS, TUTORIAL_05_STEPS = 200, 20
-
-
-def test_integrated_gradients_is_the_most_faithful_and_the_plain_gradient_near_random(faithfulness):
-    a = faithfulness
-    methods = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
-    # plot_05: Integrated Gradients has the smallest deletion and largest insertion area
-    assert min(methods, key=lambda m: a[(m, "deletion")]) == "integrated_gradients"
-    assert max(methods, key=lambda m: a[(m, "insertion")]) == "integrated_gradients"
-    # plot_05: the plain gradient is close to a random order
-    assert abs(a[("gradient", "deletion")] - a[("random", "deletion")]) < 0.06
-    # plot_05: ink beats every method but Integrated Gradients at deletion, and all at insertion
-    for m in ("gradient", "smoothgrad", "gradcam", "ClaDec, true labels"):
-        assert a[("ink", "deletion")] < a[(m, "deletion")], m
-    assert a[("integrated_gradients", "deletion")] < a[("ink", "deletion")]
-    for m in (*methods, "ClaDec, true labels", "ClaDec, predictions"):
-        assert a[("ink", "insertion")] > a[(m, "insertion")], m
-
-
-def test_cladec_map_comes_after_integrated_gradients_and_before_the_other_methods(faithfulness):
-    a = faithfulness
-    name = "ClaDec, true labels"
-    for mode, better in (("deletion", float.__lt__), ("insertion", float.__gt__)):
-        for other in ("gradient", "smoothgrad", "gradcam", "random"):
-            assert better(a[(name, mode)], a[(other, mode)]), (mode, other)
-        for other in ("integrated_gradients", "ink"):
-            assert not better(a[(name, mode)], a[(other, mode)]), (mode, other)
 
 
 def test_where_each_map_puts_its_weight_on_the_eight_digits(saliency_runs):
@@ -339,25 +279,6 @@ def test_the_prediction_target_draws_misread_digits_as_the_classifiers_answer(sa
     assert losses["predictions"] < losses["labels"]  # plot_05: closer to the input
 
 
-def test_randomisation_breaks_the_saliency_maps_and_only_partly_cladec(saliency_runs):
-    from cladec.saliency import comparison
-
-    run, _ = saliency_runs
-    stages = comparison.fit_randomised_cladec(run, 0.99, seed=0, verbose=0)
-    study = comparison.randomisation_study(
-        stages, run.refae, run.data.x_test[:100], run.data.y_test[:100], layer="my_conv"
-    )
-    assert study.stages == ["trained", "+scores", "+my_dense", "+conv2", "+conv1"]
-    assert study.accuracies[0] > 0.95 and all(a < 0.2 for a in study.accuracies[1:])
-    for method in ("gradient", "smoothgrad", "integrated_gradients", "gradcam"):
-        assert study.mean(method)[1] <= 0.26, method  # a quarter or less after +scores
-        assert study.mean(method)[-1] < 0.2, method  # below a fifth when all is random
-    np.testing.assert_allclose(study.mean("ink"), 1.0)
-    cladec_mean = study.mean("cladec")
-    assert 0.35 < cladec_mean[1] < 0.65  # about half after +scores
-    assert cladec_mean[-1] > 0.5  # most of it when every layer is random
-
-
 # -- tutorial 06: a model of your own ------------------------------------------
 
 
@@ -397,111 +318,7 @@ def test_tutorial_06_model_passes_the_checklist_and_its_mistakes_fail_it(own_mod
     assert wrong.count("FAIL") >= 2  # plot_06: images up to 255, and the layer name
 
 
-def test_tutorial_06_losses_noise_floor_and_misread_digits(own_model):
-    run = own_model
-    data = run.data
-    terms = {
-        a: metrics.loss_terms(run.cladec[a], data.x_test, data.y_test, alpha=a) for a in OWN_ALPHAS
-    }
-    rec = {a: t["reconstruction_loss"] for a, t in terms.items()}
-    cls = {a: t["classification_loss"] for a, t in terms.items()}
-    refae = metrics.loss_terms(run.refae, data.x_test, data.y_test, run.classifier)
-    # plot_06: RefAE far sharper than alpha 0 (2.67 against 14.02)
-    assert refae["reconstruction_loss"] < rec[0.0] / 4
-    # plot_06: at 0.99 the classification loss falls, the reconstruction loss rises little
-    assert cls[0.99] < cls[0.0] / 2 and 1.0 < rec[0.99] / rec[0.0] < 1.4
-    # plot_06: at 0.999 the reconstruction loss jumps and the classification loss is
-    # worse than at alpha 0
-    assert rec[0.999] > 4 * rec[0.99] and cls[0.999] > cls[0.0]
-    base = run.refae.reconstruct(data.x_test)
-    floor = np.abs(run.refae_with_seed(1, verbose=0).reconstruct(data.x_test) - base).mean()
-    gaps = {a: np.abs(run.cladec[a].reconstruct(data.x_test) - base).mean() for a in (0.0, 0.99)}
-    # plot_06: ClaDec's differences 3.0 and 3.5 times the floor
-    assert 2.5 < gaps[0.0] / floor < 3.5 and 3.0 < gaps[0.99] / floor < 4.0
-    read = {
-        name: metrics.misread_readings(run.classifier, data.x_test, source, data.y_test)
-        for name, source in (("refae", run.refae), (0.99, run.cladec[0.99]))
-    }
-    # plot_06: RefAE's copies misread most; at 0.99 as often the truth as the answer
-    assert read["refae"]["as_predicted"] > read[0.99]["as_predicted"] + 0.2
-    assert read[0.99]["as_true"] > 2 * read["refae"]["as_true"]
-    assert abs(read[0.99]["as_true"] - read[0.99]["as_predicted"]) < 0.05
-
-
 # -- tutorials 03 and 04: the readings of my_conv and of the subsets, against their text ----
-
-
-def test_tutorial_03_conv_readings_match_the_numbers(shipped):
-    from cladec.diagnostics import class_means, decoder_diagnostic
-
-    run = shipped("mnist", "my_conv", classifier="diff", alphas=(0.0, 0.5))
-    data = run.data
-    means = class_means(data.x_train, data.y_train, 10)
-    found = {
-        name: decoder_diagnostic(
-            run.classifier, data.x_test, data.y_test, model, means=means, warn=False
-        )
-        for name, model in (("refae", run.refae), (0.0, run.cladec[0.0]), (0.5, run.cladec[0.5]))
-    }
-    text = _prose("plot_03_diffae_neuron_subsets.py")
-    read = {k: f"{v['accuracy_on_reconstructions']:.4f}" for k, v in found.items()}
-    # RefAE read right more often than ClaDec at alpha 0, by far more than the noise
-    gap = found["refae"]["accuracy_on_reconstructions"] - found[0.0]["accuracy_on_reconstructions"]
-    assert gap > 10 * (0.87 * 0.13 / len(data.y_test)) ** 0.5
-    assert f"({read['refae']} against {read[0.0]}, a gap about fifteen times" in text
-    # every decoder far closer to the input than the class means
-    mse = sorted(f"{v['mse']:.4f}" for v in found.values())
-    baseline = f"{found[0.0]['class_mean_mse']:.4f}"
-    assert f"(MSE {mse[0]} to {mse[-1]} against {baseline})" in text
-    assert max(v["mse"] for v in found.values()) < found[0.0]["class_mean_mse"] / 2
-
-
-def _subset_requests():
-    from cladec import plotting
-
-    subsets = {plotting.subset_label(int(10 * p), 10): {"units": p} for p in (0.1, 0.5, 0.9, 1.0)}
-    subsets["units 3, 5, 8 (digits 3, 5, 8)"] = {"units": [3, 5, 8]}
-    subsets["top 3 most active units"] = {"top_k": 3}
-    return subsets
-
-
-def test_tutorial_03_subset_readings_match_the_numbers(shipped):
-    from cladec.diagnostics import class_means, decoder_diagnostic
-    from cladec.lesson import explain_subsets
-
-    found = {}  # the shipped fixture has emptied the cache and forbidden training
-    for alpha in (0.0, 0.99):
-        parts = explain_subsets(
-            "mnist", "my_dense", _subset_requests(), classifier="diff", alpha=alpha,
-            profile="full", verbose=0,
-        )  # fmt: skip
-        data, clf = parts.data, parts.classifier
-        means = class_means(data.x_train, data.y_train, 10)
-        found[alpha] = {
-            label: decoder_diagnostic(clf, data.x_test, data.y_test, e, means=means, warn=False)
-            for label, e in parts.cladec.items()
-        }
-    text = _prose("plot_03_diffae_neuron_subsets.py")
-    zero, high = found[0.0], found[0.99]
-    # alpha 0: every subset above the class-mean baseline and read as a 1 for 90 % or more
-    baseline = next(iter(zero.values()))["class_mean_mse"]
-    assert all(v["mse"] > baseline and v["collapsed"] for v in zero.values())
-    low = min(v["mse"] for v in zero.values())
-    assert (
-        f"({low:.4f} to {max(v['mse'] for v in zero.values()):.4f} against {baseline:.4f})" in text
-    )
-    # alpha 0.99: 9 and 10 units read right as often as the originals; the pairs the text quotes
-    nine, ten = high["Subset 9 / 10 neurons, 90 %"], high["Subset 10 / 10 neurons, 100 %"]
-    assert min(nine["accuracy_on_reconstructions"], ten["accuracy_on_reconstructions"]) > 0.98
-    assert (
-        f"{nine['accuracy_on_reconstructions']:.4f} and {ten['accuracy_on_reconstructions']:.4f}"
-        in text
-    )
-    picked = high["units 3, 5, 8 (digits 3, 5, 8)"]
-    assert picked["majority_class"] == 6
-    assert f"as a 6 ({picked['majority_share']:.1%})" in text.replace(" %", "%")
-    # every subset at 0.99 stays above the class-mean baseline
-    assert all(v["mse"] > baseline for v in high.values())
 
 
 def test_tutorial_04_conv_misread_reading_matches_the_numbers(shipped):
