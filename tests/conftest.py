@@ -109,8 +109,8 @@ def pytest_xdist_make_scheduler(config, log):
         def _reschedule(self, node) -> None:
             # xdist queues the next module on a worker with two tests left; behind
             # the notebook test (minutes) it would wait there while the other worker idles
-            site = self.assigned_work.get(node, {}).get(SITE_GROUP)
-            if site is not None and not all(site.values()) and self.workqueue:
+            chain = self.assigned_work.get(node, {}).get(SITE_GROUP)
+            if chain is not None and not all(chain.values()) and self.workqueue:
                 return
             super()._reschedule(node)
 
