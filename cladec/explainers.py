@@ -198,7 +198,7 @@ class ClaDec(LayerExplainer):
         codes = self.layer_codes(x)
         if not np.array_equal(self.unit_indices, np.arange(codes.shape[1])):
             codes = codes[:, self.unit_indices]  # a copy: skipped when every unit is read
-        return predict_batched(self.decoder, codes, batch_size).astype(np.float32)
+        return predict_batched(self.decoder, codes, batch_size).astype(np.float32, copy=False)
 
     def key_fields(self, epochs, batch_size, seed, data_hash, decoder) -> dict:
         """The store key fields of this decoder for a training run (``decoder``: its initial state).

@@ -254,7 +254,7 @@ class RefAE(LayerExplainer):
         """
         self._check_fitted()
         images = as_images(x, self.image_shape)
-        return predict_batched(self.autoencoder, images, batch_size).astype(np.float32)
+        return predict_batched(self.autoencoder, images, batch_size).astype(np.float32, copy=False)
 
     def save(self, path: str | Path) -> Path:
         """Save the autoencoder's weights and settings (``refae.json``) in folder ``path``.
