@@ -142,9 +142,8 @@ class LayerExplainer:
         if self._encoder_model is None:
             self._encoder_model = _shared_encoder(self.classifier, self.layer_name)
         codes = predict_batched(self._encoder_model, as_images(x, self.image_shape))
-        return codes.reshape(codes.shape[0], -1).astype(
-            np.float32, copy=False
-        )  # predict gave a fresh array
+        # predict_batched returned a fresh array: no second copy of it
+        return codes.reshape(codes.shape[0], -1).astype(np.float32, copy=False)
 
     def build_decoder(self, seed: int) -> keras.Model:
         """A fresh decoder for this layer (or the custom one, checked), initialised from ``seed``.

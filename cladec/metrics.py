@@ -376,15 +376,17 @@ def misread_readings(classifier: keras.Model, x, x_hat, y, *, batch_size: int = 
     """
     images = as_images(x, image_shape_of(classifier))
     labels = as_labels(y, len(images), int(classifier.output_shape[-1]))
-    if not hasattr(x_hat, "reconstruct"):
+    is_explainer = hasattr(x_hat, "reconstruct")
+    if not is_explainer:
         x_hat = _resolve_reconstructions(x_hat, images, batch_size)  # checks the shape
     pred_x = predict_batched(classifier, images, batch_size).argmax(axis=1)
     wrong = np.flatnonzero(pred_x != labels)
     if not wrong.size:
         return {"n_misread": 0, **dict.fromkeys(("as_predicted", "as_true", "as_other"), np.nan)}
-    rebuilt = _resolve_reconstructions(
-        x_hat if hasattr(x_hat, "reconstruct") else x_hat[wrong], images[wrong], batch_size
-    )
+    if is_explainer:
+        rebuilt = _resolve_reconstructions(x_hat, images[wrong], batch_size)
+    else:
+        rebuilt = x_hat[wrong]
     pred_hat = predict_batched(classifier, rebuilt, batch_size).argmax(axis=1)
     as_predicted, as_true = pred_hat == pred_x[wrong], pred_hat == labels[wrong]
     return {
