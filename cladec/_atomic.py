@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._frozen import FrozenMemo
 from ._ownership import FolderKind, check_replaceable
 
 __all__ = ["atomic_file", "atomic_dir", "sha256_file", "sha256_bytes", "array_digest"]
@@ -101,6 +102,15 @@ def array_digest(*arrays, salt: str = "") -> str:
     run) hash like absent ones. ``salt`` names what the arrays are, so equal
     bytes that mean different things get different digests.
     """
+    return _DIGESTS.get(arrays, lambda: _digest(arrays, salt), extra=("array_digest", salt))
+
+
+# Frozen arrays (a loaded dataset's images) are hashed once: a tutorial keys
+# every fit served from the store by the same 60,000 training images.
+_DIGESTS = FrozenMemo(max_bytes=1 << 20)
+
+
+def _digest(arrays, salt: str) -> str:
     digest = hashlib.sha256(salt.encode())
     for array in arrays:
         if array is None:

@@ -3,12 +3,14 @@
 A tutorial asks the same model about the same images many times (the
 classifier on the test set for every alpha, an explainer's reconstructions
 for the loss and again for the misread digits). Each pass costs seconds on a
-laptop's CPU, so the last results are kept, keyed by the model's weights and
-the input's bytes: a model that trains in between, or other images, miss.
+laptop's CPU, so the last results are kept, keyed by the model's config,
+its weights and the input's bytes: a model that trains in between, or other
+images, miss; the same stored model loaded again (by the next tutorial) hits.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import weakref
 from collections import OrderedDict
@@ -17,7 +19,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ._atomic import array_digest
+from ._atomic import array_digest, sha256_bytes
+from ._fingerprints import renamed
 
 # Remembered outputs, least recently used first; bounded so a laptop notices
 # no extra memory. Larger outputs (60,000 reconstructions) are not kept.
@@ -27,6 +30,7 @@ MEMO_ENTRY_BYTES = 128 * 2**20
 _memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _watched: set[int] = set()
+_identities: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _NoRetracingHint(logging.Filter):
@@ -62,6 +66,47 @@ def _inference_function(model: keras.Model):
     return function
 
 
+def _identity(model: keras.Model) -> tuple:
+    """What the outputs depend on besides the weights: the model's config, if it has one.
+
+    Two loads of one stored model (each tutorial loads its own) then share
+    their remembered passes. A model without a config (subclassed, its call
+    written in Python) is known only as itself.
+    """
+    identity = _identities.get(model)
+    if identity is None:
+        try:
+            config = model.get_config()
+        except NotImplementedError:
+            identity = ("object", id(model))
+        else:
+            identity = ("config", type(model).__qualname__, _config_digest(model, config))
+        _identities[model] = identity
+    return identity
+
+
+def _layer_names(value, names: dict) -> dict:
+    """Every layer name in a Keras config, numbered in order of appearance."""
+    if isinstance(value, dict):
+        inner = value.get("config")
+        if "class_name" in value and isinstance(inner, dict) and isinstance(inner.get("name"), str):
+            names.setdefault(inner["name"], f"layer{len(names)}")
+        for item in value.values():
+            _layer_names(item, names)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _layer_names(item, names)
+    return names
+
+
+def _config_digest(model: keras.Model, config: dict) -> str:
+    # Keras numbers auto-named layers per session (dense_3), inputs included,
+    # so every name is replaced by its position before hashing.
+    names = _layer_names(config, {model.name: "model"})
+    text = json.dumps(renamed(config, names), sort_keys=True, default=str)
+    return sha256_bytes(text.encode())
+
+
 def _remember(key: tuple, value: np.ndarray) -> None:
     if value.nbytes > MEMO_ENTRY_BYTES:
         return
@@ -75,7 +120,7 @@ def _remember(key: tuple, value: np.ndarray) -> None:
 def _forget_model(model_id: int) -> None:
     """A collected model's id can be reused by a new one: drop what it remembered."""
     _watched.discard(model_id)
-    for key in [k for k in _memo if k[0] == model_id]:
+    for key in [k for k in _memo if k[0] == ("object", model_id)]:
         del _memo[key]
 
 
@@ -93,7 +138,8 @@ def forget() -> None:
 def predict(model: keras.Model, inputs: np.ndarray, batch_size: int) -> np.ndarray:
     """The model's inference outputs on ``inputs``, in batches; a fresh array each call."""
     inputs = np.asarray(inputs)
-    key = (id(model), array_digest(*model.get_weights()), array_digest(inputs), int(batch_size))
+    identity = _identity(model)
+    key = (identity, array_digest(*model.get_weights()), array_digest(inputs), int(batch_size))
     if key in _memo:
         _memo.move_to_end(key)
         return _memo[key].copy()

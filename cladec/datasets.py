@@ -37,6 +37,7 @@ from ._data_sources import (
     present_sources,
     write_cache,
 )
+from ._frozen import freeze
 from .dataset_registry import (  # re-exported: cladec.datasets.DatasetSpec, ...
     DATASET_NAMES as DATASET_NAMES,
 )
@@ -148,7 +149,10 @@ class Dataset:
                     f"got {y.dtype} {y.shape}"
                 )
             object.__setattr__(self, f"x_{split}", _read_only(x))
-            object.__setattr__(self, f"y_{split}", _read_only(y.astype(np.int64, copy=False)))
+            labels = y.astype(np.int64, copy=False)
+            if labels is not y:  # a copy of our own: nobody else can write it
+                freeze(labels)
+            object.__setattr__(self, f"y_{split}", _read_only(labels))
         names = tuple(str(c) for c in self.class_names)
         wanted = len(spec.class_names) if spec else max(2, int(self.y_train.max(initial=0)) + 1)
         if len(names) != wanted:
@@ -300,6 +304,11 @@ def _load(
                 f"{name}: {label} is not used: {exc}{follow}", DataSourceWarning, stacklevel=3
             )
             continue
+        if spec.readers is None:
+            # The built-in readers' arrays are fresh and the library's own: frozen,
+            # their conversions and digests are computed once (cladec._frozen).
+            # A registered reader's arrays may be its caller's, and stay writable.
+            arrays = tuple(freeze(np.asarray(a)) for a in arrays)
         dataset = Dataset(name, *arrays, class_names=spec.class_names, source=description)
         say(f"loaded from {description}")
         if kind != "cache" and roots.cache is not None:

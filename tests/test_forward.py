@@ -98,10 +98,45 @@ def test_memory_stays_within_the_budget(images, passes, monkeypatch):
     assert not _forward._memo  # too large to keep
 
 
-def test_a_collected_model_leaves_nothing_behind(images, passes):
-    model = _model()
+def test_a_collected_model_known_only_as_itself_leaves_nothing_behind(images, passes):
+    # Its id may be reused by a new model, which must not be served its outputs.
+    model = ScaledDense(1.0)
     predict_batched(model, images)
     assert _forward._memo
     del model
     gc.collect()
     assert not _forward._memo
+
+
+def test_the_same_model_loaded_twice_shares_its_passes(images, passes):
+    # Each tutorial loads its own copy of a shipped model: same config, same weights.
+    first, second = _model(), _model()
+    assert first is not second and first.name != second.name  # Keras numbers its names
+    before = predict_batched(first, images)
+    np.testing.assert_array_equal(predict_batched(second, images), before)
+    assert len(passes) == 2  # one pass of 512 + 188, for both
+    del first
+    gc.collect()
+    np.testing.assert_array_equal(predict_batched(second, images), before)
+    assert len(passes) == 2  # what a collected copy computed still serves the other
+
+
+class ScaledDense(keras.Model):
+    """A model whose call is Python code: its config cannot tell two of them apart."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+        self.dense = keras.layers.Dense(10)
+
+    def call(self, x):
+        return self.dense(keras.ops.reshape(x, (-1, 784))) * self.factor
+
+
+def test_a_model_without_a_config_is_known_only_as_itself(images, passes):
+    one, two = ScaledDense(1.0), ScaledDense(2.0)
+    one(images[:1]), two(images[:1])
+    two.set_weights(one.get_weights())
+    a, b = predict_batched(one, images), predict_batched(two, images)
+    assert len(passes) == 4  # no pass shared, though layers and weights are equal
+    np.testing.assert_allclose(b, 2 * a, rtol=1e-5, atol=1e-6)

@@ -21,6 +21,7 @@ LAYERS = [
             "_inputs",
             "_ownership",
             "_atomic",
+            "_frozen",
             "_costs",
             "_registry",
             "units",
@@ -34,6 +35,7 @@ LAYERS = [
         {
             "losses",
             "history",
+            "_fingerprints",
             "_forward",
             "_cluster",
             "training",
