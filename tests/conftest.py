@@ -81,17 +81,45 @@ def _scope_of(nodeid: str) -> str:
 def pytest_collection_modifyitems(config, items):
     stray = sorted(
         {
-            i.nodeid.split("::", 1)[0]
+            _file_of(i.nodeid)
             for i in items
             if "built_site" in getattr(i, "fixturenames", ())
         }
-        - {i.nodeid.split("::", 1)[0] for i in items if _scope_of(i.nodeid) == SITE_GROUP}
+        - {_file_of(i.nodeid) for i in items if _scope_of(i.nodeid) == SITE_GROUP}
     )
     if stray:
         raise pytest.UsageError(
             f"{', '.join(stray)} use the built site: add them to SITE_FILES in tests/conftest.py "
             "so that one xdist worker builds it"
         )
+    items.sort(key=_unit_order(items))
+
+
+def _unit_order(items):
+    """Sort key: the built site's files, then files with a slow test, then the rest.
+
+    xdist hands out files in collection order; a long file handed out last
+    would keep one worker busy while the other has nothing left to take.
+    The sort is stable and per file, so each file's tests stay together and
+    in their order.
+    """
+    slow = {_file_of(i.nodeid) for i in items if i.get_closest_marker("slow")}
+
+    def order(item) -> int:
+        if _scope_of(item.nodeid) == SITE_GROUP:
+            return 0
+        return 1 if _file_of(item.nodeid) in slow else 2
+
+    return order
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def _chain_pending(chain: dict) -> int:
+    """How many tests of a unit (node id -> done) a worker has not finished."""
+    return sum(not done for done in chain.values())
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -108,9 +136,11 @@ def pytest_xdist_make_scheduler(config, log):
 
         def _reschedule(self, node) -> None:
             # xdist queues the next module on a worker with two tests left; behind
-            # the notebook test (minutes) it would wait there while the other worker idles
+            # the notebook test (minutes) it would wait there while the other worker
+            # idles. But a worker runs its last queued test only once it holds the
+            # next one, so the chain's last test must not wait for more work either.
             chain = self.assigned_work.get(node, {}).get(SITE_GROUP)
-            if chain is not None and not all(chain.values()) and self.workqueue:
+            if chain is not None and _chain_pending(chain) > 1 and self.workqueue:
                 return
             super()._reschedule(node)
 

@@ -19,6 +19,8 @@ from cladec import _version
 from cladec.cli.main import main
 from cladec.datasets import find_sources
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = {"tensorflow", "keras"}
 FIG = ["--dataset", "mnist", "--layer", "my_dense", "--out", "fig.png"]

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 SCRIPT = Path(__file__).parent / "scripts" / "distributed_run.py"
 
 

@@ -16,6 +16,8 @@ from cladec.architectures import build_classifier
 from cladec.store import ModelStore
 from cladec.training import fit_classifier, seed_everything
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 
 def _sets(d):
     x = d.x_train[..., None].astype(np.float32) / 255

@@ -7,6 +7,8 @@ import cladec
 from cladec.lesson import explain_layer, explain_subsets
 from cladec.profiles import Profile
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 TINY = Profile(
     name="quick",
     n_train=300,

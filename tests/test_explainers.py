@@ -7,6 +7,8 @@ import pytest
 import cladec
 from cladec.store import ModelStore, fingerprint_model
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 FIT = {"epochs": 1, "batch_size": 64, "verbose": 0, "cache": False}
 
 

@@ -19,6 +19,8 @@ from cladec import _cluster
 from cladec.history import TrainingHistory
 from cladec.store import ModelRequest, ModelStore, Trained, obtain
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 SCRIPT = Path(__file__).parent / "scripts" / "multiworker_run.py"
 ALPHAS = 3  # the script's sweep
 STORED = ALPHAS + 2  # and the classifier and the RefAE

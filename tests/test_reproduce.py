@@ -31,6 +31,8 @@ from cladec.studies.reproduce import (
 )
 from cladec.studies.rows import read_rows_csv
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
 SMALL = [
     "--datasets",

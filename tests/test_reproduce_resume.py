@@ -25,6 +25,8 @@ from cladec.studies.reference import read_reference_csv
 from cladec.studies.reproduce import COMPARISON_FILE, REFERENCE_FILE, ROWS_FILE, run_reproduce
 from cladec.studies.rows import read_rows_csv
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
 ALPHAS = [0, 99]
 SETTINGS = dict(profile="quick", eval_images=100, n_train=300, n_test=100)

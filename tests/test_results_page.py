@@ -17,6 +17,8 @@ import pytest
 from cladec.studies.reference import load_reference_table, rows_from_reference
 from cladec.studies.rows import write_rows_csv
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 EXT = Path(__file__).resolve().parents[1] / "docs" / "_ext"
 
 PAGE = """\

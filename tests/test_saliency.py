@@ -8,6 +8,8 @@ import pytest
 
 from cladec.saliency.methods import METHODS, class_probability, saliency_maps, spatial_layers
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 RNG = np.random.default_rng(0)
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cladec._atomic import sha256_file
 from cladec.store.pretrained import BUNDLE_DIR, PretrainedBundle
 from cladec.studies.shipped import verify_bundle
+
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
 
 MAX_BYTES = 40 * 1024 * 1024  # the size the package may grow by
 

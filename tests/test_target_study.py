@@ -7,6 +7,8 @@ import pytest
 from cladec.cli.main import main
 from cladec.studies.target_study import FIELDS, TARGETS_FILE, read_targets_csv
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 
 def test_the_study_measures_refae_and_both_targets(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 TEACHING = Path(__file__).resolve().parents[1] / "docs" / "teaching"
 EXERCISES = sorted((TEACHING / "exercises").glob("*.py"))
 #: What the exercises page promises of every exercise's code.

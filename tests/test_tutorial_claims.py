@@ -20,6 +20,8 @@ from cladec.config import models_dir
 from cladec.lesson import explain_layer
 from cladec.store import ModelStore
 
+pytestmark = pytest.mark.slow  # over 15 s in all: handed out first (conftest.py)
+
 ALPHAS = (0.0, 0.5, 0.99, 0.999)
 
 
