@@ -144,6 +144,9 @@ def pytest_xdist_make_scheduler(config, log):
                 return
             super()._reschedule(node)
 
+    # xdist would sort the files by their number of tests; keep the collection
+    # order instead, which puts the site first and the slow files next.
+    config.option.loadscopereorder = False
     return SiteFirstScheduling(config, log)
 
 
