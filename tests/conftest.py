@@ -80,11 +80,7 @@ def _scope_of(nodeid: str) -> str:
 
 def pytest_collection_modifyitems(config, items):
     stray = sorted(
-        {
-            _file_of(i.nodeid)
-            for i in items
-            if "built_site" in getattr(i, "fixturenames", ())
-        }
+        {_file_of(i.nodeid) for i in items if "built_site" in getattr(i, "fixturenames", ())}
         - {_file_of(i.nodeid) for i in items if _scope_of(i.nodeid) == SITE_GROUP}
     )
     if stray:
