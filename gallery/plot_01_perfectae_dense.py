@@ -27,7 +27,7 @@ rebuild the image.
 - check a reading of a figure against a number
 
 **Run time** on our 2-core machine, with the models shipped with the package:
-14 s in the site's build (two builds from clean clones), 26 s as a notebook (kernel start included). Training them instead costs what the last cell prints.
+11 s in the site's build (two builds from clean clones), 26 s as a notebook (kernel start included). Training them instead costs what the last cell prints.
 """
 
 # %%

@@ -26,7 +26,7 @@ has thrown away by this depth - and at what alpha that changes.
 Read tutorial 01 first: it defines the terms used here.
 
 **Run time** on our 2-core machine, with the models shipped with the package:
-12 to 13 s in the site's build (two builds from clean clones). Training them instead costs what the last cell prints.
+8 s in the site's build (two builds from clean clones). Training them instead costs what the last cell prints.
 """
 
 # %%

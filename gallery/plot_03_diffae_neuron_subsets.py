@@ -27,7 +27,7 @@ layer, the way the reference evaluation did.
 - check a decoder against the class-mean baseline
 
 **Run time** on our 2-core machine, with the models shipped with the package:
-22 s in the site's build (two builds from clean clones). Training them instead costs what the subsets' last cell
+13 to 14 s in the site's build (two builds from clean clones). Training them instead costs what the subsets' last cell
 prints.
 """
 

@@ -25,7 +25,7 @@ claim. The same models run in your browser on :doc:`/live`.
 - compare how two layers draw misread images
 
 **Run time** on our 2-core machine, with the models shipped with the package:
-15 s in the site's build (two builds from clean clones). Training them instead (five :term:`evaluation classifiers
+11 to 12 s in the site's build (two builds from clean clones). Training them instead (five :term:`evaluation classifiers
 <evaluation classifier>` among them) costs what the last cell prints.
 """
 

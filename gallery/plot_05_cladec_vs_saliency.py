@@ -29,7 +29,7 @@ model must change when its weights become random; Adebayo et al., 2018).
 - pick the decoder's target to explain a misclassification
 
 **Run time** on our 2-core machine, with the models shipped with the package:
-19 to 21 s in the site's build (two builds from clean clones), 30 s as a notebook (kernel start included). Training them instead costs what the last cell prints.
+18 s in the site's build (two builds from clean clones), 30 s as a notebook (kernel start included). Training them instead costs what the last cell prints.
 """
 
 # %%

@@ -25,7 +25,7 @@ trains). The steps are the ones you would take with any model.
 - read ClaDec against RefAE and the :term:`noise floor`
 
 **Run time** on our 2-core machine, with the models shipped with the package:
-12 to 13 s in the site's build (two builds from clean clones). With a model of your own, the first run trains its decoders
+10 s in the site's build (two builds from clean clones). With a model of your own, the first run trains its decoders
 (minutes per alpha under ``quick``, tens of minutes under ``full``).
 """
 
