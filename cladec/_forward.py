@@ -77,7 +77,7 @@ def _identity(model: keras.Model) -> tuple:
     if identity is None:
         try:
             config = model.get_config()
-        except NotImplementedError:
+        except Exception:  # no config (NotImplementedError) or one that cannot be made
             identity = ("object", id(model))
         else:
             identity = ("config", type(model).__qualname__, _config_digest(model, config))

@@ -140,3 +140,14 @@ def test_a_model_without_a_config_is_known_only_as_itself(images, passes):
     a, b = predict_batched(one, images), predict_batched(two, images)
     assert len(passes) == 4  # no pass shared, though layers and weights are equal
     np.testing.assert_allclose(b, 2 * a, rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_whose_config_fails_is_still_answered(images, passes):
+    class Unconfigurable(ScaledDense):
+        def get_config(self):
+            raise TypeError("an argument that cannot be serialised")
+
+    model = Unconfigurable(1.0)
+    first = predict_batched(model, images)
+    np.testing.assert_array_equal(predict_batched(model, images), first)
+    assert len(passes) == 2  # remembered, as itself
