@@ -18,11 +18,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ._cluster import fit_across_workers
 from .exceptions import InvalidInputError
 from .history import TERMS, TrainingHistory
 from .losses import DEFAULT_LOSS, get_loss, total_loss
-from .training import Log, _EpochLines, _one_hot
+from .training import Log, _EpochLines, _fit_shuffled, _one_hot
 
 __all__ = ["ReconstructionSweep", "fit_reconstructors"]
 
@@ -278,15 +277,7 @@ def fit_reconstructors(
     keras.utils.set_random_seed(int(seed))
     start = time.perf_counter()
     wanted = targets(x, y)
-    with fit_across_workers(sweep, inputs, wanted):
-        fitted = sweep.fit(
-            inputs,
-            wanted,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=True,
-            verbose=0,
-            validation_data=validation,
-            callbacks=[*lines, *callbacks],
-        )
+    fitted = _fit_shuffled(
+        sweep, inputs, wanted, epochs, batch_size, validation, [*lines, *callbacks]
+    )
     return sweep.member_histories(fitted.history, time.perf_counter() - start)

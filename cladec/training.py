@@ -95,6 +95,21 @@ class _EpochLines(keras.callbacks.Callback):
         )
 
 
+def _fit_shuffled(model, x, targets, epochs: int, batch_size: int, validation, callbacks):
+    """``model.fit`` as every trainer here calls it: shuffled, silent, across the cluster's workers."""
+    with _cluster.fit_across_workers(model, x, targets):
+        return model.fit(
+            x,
+            targets,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+            validation_data=validation,
+            callbacks=list(callbacks),
+        )
+
+
 def _one_hot(y, num_classes: int) -> np.ndarray:
     return keras.utils.to_categorical(np.asarray(y), num_classes).astype("float32")
 
@@ -160,17 +175,7 @@ def fit_classifier(
     lines = [_EpochLines(epochs, log, describe)] if log else []
     targets = _one_hot(y, num_classes)
     start = time.perf_counter()
-    with _cluster.fit_across_workers(model, x, targets):
-        fitted = model.fit(
-            x,
-            targets,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=True,
-            verbose=0,
-            validation_data=validation,
-            callbacks=[*lines, *callbacks],
-        )
+    fitted = _fit_shuffled(model, x, targets, epochs, batch_size, validation, [*lines, *callbacks])
     return TrainingHistory(
         {k: [float(v) for v in vs] for k, vs in fitted.history.items()},
         time.perf_counter() - start,
